@@ -1,0 +1,73 @@
+/**
+ * What a dialect tells the gateway about a request: which operation class it is and which
+ * collections it touches. Pure data in, pure data out; no I/O.
+ */
+export const OPERATION_CLASSES = ['meta', 'search', 'read', 'export', 'write', 'delete', 'schema', 'snapshot', 'admin'] as const;
+/**
+ * `meta` is the harmless part of DIALECTS.md's "admin": health, version and identity probes that
+ * client libraries send on their own. `admin` is everything that administers the server.
+ */
+export type OperationClass = (typeof OPERATION_CLASSES)[number];
+
+export const DIALECT_NAMES = ['chroma'] as const;
+export type DialectName = (typeof DIALECT_NAMES)[number];
+
+/** The request as the gateway has parsed it; the connection's routing prefix is already removed. */
+export interface RequestFacts {
+  /** upper case */
+  method: string;
+  /** normalised absolute path without query, e.g. /api/v2/heartbeat */
+  path: string;
+  /** decoded path segments of `path` */
+  segments: readonly string[];
+  query: URLSearchParams;
+  /** the parsed JSON body, or undefined when the body is empty or not JSON */
+  body: unknown;
+}
+
+/** A collection as the request names it: data operations in Chroma use an id, others a name. */
+export type CollectionRef =
+  | { kind: 'name'; name: string; tenant?: string; database?: string }
+  | { kind: 'id'; id: string; tenant?: string; database?: string };
+
+export interface Classification {
+  /** stable name of the endpoint, e.g. chroma.collection_get */
+  endpoint: string;
+  operation: OperationClass;
+  /** the collections the request touches; empty for a connection-level request */
+  collections: CollectionRef[];
+  /** true when the request reaches many records at once (bulk export, filtered delete) */
+  bulk: boolean;
+  /** one sentence: why the request has this class */
+  reason: string;
+}
+
+export type ClassifyResult =
+  | { known: true; classification: Classification }
+  | { known: false; reason: string };
+
+/** A collection's id and name as a response reveals them. */
+export interface CollectionIdentity {
+  id: string;
+  name: string;
+  tenant?: string;
+  database?: string;
+}
+
+export interface ErrorBody {
+  contentType: string;
+  body: string;
+}
+
+export interface Dialect {
+  readonly name: DialectName;
+  /** headers in which this database's standard clients send an API key; the caller's token may arrive there */
+  readonly tokenHeaders: readonly string[];
+  /** the header that carries the gateway's own credential upstream, unless the connection says otherwise */
+  readonly defaultCredentialHeader: string;
+  classify(facts: RequestFacts): ClassifyResult;
+  /** an error in the database's own shape, so its client libraries raise it with the message */
+  errorBody(error: { status: number; code: string; message: string }): ErrorBody;
+  /** id/name pairs of collections that a successful response reveals */
+  collectionsInResponse(classification: Classification, body: unknown): CollectionIdentity[];
+}

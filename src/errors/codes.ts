@@ -1,0 +1,36 @@
+/**
+ * Every error vecgate answers with has a stable code. This table is the one place that maps a code
+ * to its HTTP status; callers switch on codes, never on message text.
+ */
+export const ERROR_STATUS = {
+  // identity
+  TOKEN_MISSING: 401,
+  TOKEN_INVALID: 401,
+  TOKEN_EXPIRED: 401,
+  IDP_UNAVAILABLE: 503,
+  // request shape
+  BAD_REQUEST: 400,
+  BAD_PATH: 400,
+  BAD_FRAMING: 400,
+  BODY_TOO_LARGE: 413,
+  BODY_TOO_DEEP: 413,
+  BODY_TIMEOUT: 408,
+  UNKNOWN_CONNECTION: 404,
+  // decision
+  UNKNOWN_ENDPOINT: 403,
+  POLICY_DENIED: 403,
+  APPROVAL_REQUIRED: 403,
+  COLLECTION_UNRESOLVED: 403,
+  // upstream and storage
+  UPSTREAM_UNREACHABLE: 502,
+  UPSTREAM_RESET: 502,
+  UPSTREAM_TIMEOUT: 504,
+  AUDIT_UNAVAILABLE: 503,
+  INTERNAL: 500,
+} as const;
+
+export type ErrorCode = keyof typeof ERROR_STATUS;
+
+export function statusOf(code: ErrorCode): number {
+  return ERROR_STATUS[code];
+}

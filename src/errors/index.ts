@@ -1,0 +1,2 @@
+export { ERROR_STATUS, type ErrorCode, statusOf } from './codes';
+export { VecgateError, isVecgateError, asVecgateError } from './vecgate-error';
