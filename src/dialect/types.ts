@@ -68,6 +68,14 @@ export interface Dialect {
   classify(facts: RequestFacts): ClassifyResult;
   /** an error in the database's own shape, so its client libraries raise it with the message */
   errorBody(error: { status: number; code: string; message: string }): ErrorBody;
+  /** true when a successful response to this request names collections (create, get, list, fork): the gateway then reads it to learn ids */
+  revealsCollections(classification: Classification): boolean;
   /** id/name pairs of collections that a successful response reveals */
   collectionsInResponse(classification: Classification, body: unknown): CollectionIdentity[];
+  /**
+   * The GET request target (path and query) that lists one page of collections of a tenant/database,
+   * which the gateway sends with its own credential to resolve an unknown collection id.
+   * Undefined for dialects that address collections by name only.
+   */
+  listCollectionsTarget(scope: { tenant?: string; database?: string }, page: { limit: number; offset: number }): string | undefined;
 }

@@ -1,0 +1,49 @@
+import type { OperationClass } from '../dialect/types';
+import type { ErrorCode } from '../errors';
+
+/**
+ * One request, as the evidence keeps it: who, what, the decision and the rule behind it, and how
+ * it ended. Every request writes exactly one, whether allowed, denied or failed.
+ */
+export interface AuditEvent {
+  /** the gateway instance that saw the request; with seq it orders that instance's events */
+  instanceId: string;
+  /** strictly increasing per instance, without gaps: a later chain hashes events in this order */
+  seq: number;
+  requestId: string;
+  /** when the request arrived */
+  time: Date;
+  principal: { subject: string; email?: string; groups: string[]; issuer: string } | null;
+  client: { ip: string; userAgent?: string };
+  connection: string | null;
+  dialect: string | null;
+  request: { method: string; path: string; endpoint: string | null };
+  operation: OperationClass | null;
+  /** collection names (ids resolved) the request touched */
+  collections: string[];
+  bulk: boolean;
+  /** none: the request ended before a policy decision (bad token, bad framing, ...) */
+  decision: { effect: 'allow' | 'review' | 'deny' | 'none'; ruleId: string | null; explanation: string };
+  /** the status the caller got */
+  status: number;
+  error?: { code: ErrorCode; message: string };
+  upstream?: { status?: number; latencyMs?: number };
+  latencyMs: number;
+  bytesIn: number;
+  bytesOut: number;
+}
+
+export type AuditRecord = Omit<AuditEvent, 'instanceId' | 'seq'>;
+
+/** Where the gateway writes evidence. The write is queued; `accepting` says whether it may serve. */
+export interface AuditLog {
+  readonly instanceId: string;
+  record(event: AuditRecord): void;
+  /** false when events cannot be kept: the gateway then refuses requests instead of serving them unaudited */
+  accepting(): boolean;
+  /** events recorded but not yet stored */
+  pending(): number;
+  /** writes what is queued; resolves when all is stored or the timeout passes */
+  flush(timeoutMs?: number): Promise<void>;
+  close(): Promise<void>;
+}

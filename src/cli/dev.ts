@@ -1,0 +1,151 @@
+import { join } from 'node:path';
+import { MongoClient } from 'mongodb';
+import type { Logger } from 'pino';
+import { systemClock } from '../clock';
+import { loadConfigFile } from '../config/load';
+import { fetchDemoToken, findProjectRoot, readDevStackEnv, startDevStack } from '../devstack';
+import { startGateway, type RunningGateway } from '../gateway/server';
+import { createLogger } from '../log';
+
+export interface DevOptions {
+  env: NodeJS.ProcessEnv;
+  port: number;
+  connectionPort: number;
+  logLevel: string;
+}
+
+const DEMO_COLLECTION = 'docs-demo';
+/** chromadb takes null at run time (its types say otherwise): never embed, the demo passes vectors itself. */
+const NO_EMBEDDING = null as unknown as undefined;
+
+/**
+ * `vecgate dev`: the real servers, the gateway with config/demo.yaml, a short demo through the
+ * official chromadb client, and what to paste to try it yourself.
+ */
+export async function runDev(opts: DevOptions): Promise<{ stop(): Promise<void> }> {
+  const logger = createLogger(opts.logLevel);
+  const root = findProjectRoot();
+  const devEnv = readDevStackEnv(opts.env);
+  say('starting Temporal, MongoDB-wire (FerretDB), Chroma and the demo OpenID provider...');
+  const stack = await startDevStack({ runDir: join(root, '.vecgate', 'dev'), cacheDir: devEnv.cacheDir, external: devEnv.external, logger });
+  let gateway: RunningGateway | undefined;
+  try {
+    const loaded = loadConfigFile(join(root, 'config', 'demo.yaml'), {
+      ...opts.env,
+      OIDC_ISSUER: stack.oidcIssuer,
+      CHROMA_URL: stack.chromaUrl,
+      MONGODB_URI: stack.mongoUri,
+      VECGATE_PORT: String(opts.port),
+      VECGATE_DEMO_PORT: String(opts.connectionPort),
+    });
+    gateway = await startGateway(loaded, { clock: systemClock, logger });
+    await demo(stack.oidcIssuer, gateway, stack.mongoUri, logger);
+    printGuide(stack, gateway);
+  } catch (err) {
+    await gateway?.close();
+    await stack.stop();
+    throw err;
+  }
+  const running = gateway;
+  return {
+    async stop() {
+      await running.close();
+      await stack.stop();
+    },
+  };
+}
+
+async function demo(issuer: string, gateway: RunningGateway, mongoUri: string, logger: Logger): Promise<void> {
+  const { ChromaClient } = await import('chromadb');
+  const url = new URL(gateway.connectionUrls.demo as string);
+  const clientFor = async (user: string) =>
+    new ChromaClient({ host: url.hostname, port: Number(url.port), ssl: false, headers: { authorization: `Bearer ${await fetchDemoToken(issuer, { username: user, password: `${user}-dev-password` })}` } });
+  const attempt = async (who: string, what: string, fn: () => Promise<unknown>) => {
+    try {
+      const result = await fn();
+      say(`  ${who.padEnd(6)} ${what}: ok${result === undefined ? '' : ` -> ${JSON.stringify(result)}`}`);
+    } catch (err) {
+      say(`  ${who.padEnd(6)} ${what}: refused -> ${(err as Error).message}`);
+    }
+  };
+
+  say('\ndemo through the gateway with the official chromadb client:');
+  const carol = await clientFor('carol');
+  await attempt('carol', `creates "${DEMO_COLLECTION}" and adds 4 records (data steward)`, async () => {
+    const c = await carol.getOrCreateCollection({ name: DEMO_COLLECTION, embeddingFunction: NO_EMBEDDING });
+    await c.upsert({
+      ids: ['d1', 'd2', 'd3', 'd4'],
+      embeddings: [[0.1, 0.2, 0.3], [0.2, 0.1, 0.0], [0.9, 0.8, 0.7], [0.5, 0.5, 0.5]],
+      documents: ['quarterly revenue grew', 'support ticket from jane@example.com', 'vector search tuning notes', 'onboarding guide'],
+      metadatas: [{ team: 'finance' }, { team: 'support' }, { team: 'ml' }, { team: 'hr' }],
+    });
+    return undefined;
+  });
+  const alice = await clientFor('alice');
+  await attempt('alice', 'queries the nearest 2 (data scientist: search allowed)', async () => {
+    const c = await alice.getCollection({ name: DEMO_COLLECTION, embeddingFunction: NO_EMBEDDING });
+    const r = await c.query({ queryEmbeddings: [[0.1, 0.2, 0.3]], nResults: 2 });
+    return r.ids;
+  });
+  await attempt('alice', 'exports every record (bulk export: needs approval)', async () => {
+    const c = await alice.getCollection({ name: DEMO_COLLECTION, embeddingFunction: NO_EMBEDDING });
+    return (await c.get()).ids;
+  });
+  const bob = await clientFor('bob');
+  await attempt('bob', 'queries (analyst: no rule grants him docs-*)', async () => {
+    const c = await bob.getCollection({ name: DEMO_COLLECTION, embeddingFunction: NO_EMBEDDING });
+    return (await c.query({ queryEmbeddings: [[0.1, 0.2, 0.3]], nResults: 1 })).ids;
+  });
+
+  await gateway.audit.flush();
+  const mongo = await MongoClient.connect(mongoUri);
+  try {
+    const events = await mongo.db('vecgate').collection('audit_events').find({ instanceId: gateway.instanceId }).sort({ seq: 1 }).toArray();
+    say(`\naudit: ${events.length} events in MongoDB (vecgate.audit_events), one per request:`);
+    for (const e of events) {
+      say(`  #${e.seq} ${(e.principal as { subject?: string } | null)?.subject ?? '-'} ${e.request.method} ${e.operation ?? '-'} ${e.collections.join(',') || '-'} -> ${e.decision.effect} (${e.decision.ruleId ?? e.error?.code}) ${e.status}`);
+    }
+  } catch (err) {
+    logger.warn({ err }, 'could not read the audit events back');
+  } finally {
+    await mongo.close();
+  }
+}
+
+function printGuide(stack: { oidcIssuer: string; mongoUri: string; chromaUrl: string; temporalAddress: string }, gateway: RunningGateway): void {
+  const demoUrl = new URL(gateway.connectionUrls.demo as string);
+  say(`
+vecgate dev stack is running (Ctrl-C stops everything):
+  gateway, connection "demo" (Chroma)  ${gateway.connectionUrls.demo}   <- point chromadb clients here
+  gateway, shared listener             ${gateway.url}/c/demo
+  health and metrics                   ${gateway.adminUrl}/readyz  ${gateway.adminUrl}/metrics
+  OpenID provider                      ${stack.oidcIssuer}
+  MongoDB (audit)                      ${stack.mongoUri}
+  Chroma (upstream; the gateway alone talks to it)  ${stack.chromaUrl}
+  Temporal                             ${stack.temporalAddress}
+
+demo users (password: <name>-dev-password): alice (data-scientists), bob (analysts), carol (data-stewards), dave (no groups)
+
+get a token:
+  export TOKEN=$(node bin/vecgate token --issuer ${stack.oidcIssuer} --user alice)
+
+query through the gateway with the official chromadb JS client (copy and paste):
+  node -e '
+    const { ChromaClient } = require("chromadb");
+    (async () => {
+      const client = new ChromaClient({ host: "${demoUrl.hostname}", port: ${demoUrl.port}, headers: { authorization: "Bearer " + process.env.TOKEN } });
+      const docs = await client.getCollection({ name: "${DEMO_COLLECTION}" });
+      console.log(await docs.query({ queryEmbeddings: [[0.1, 0.2, 0.3]], nResults: 2 }));
+    })();'
+
+or with Python (pip install chromadb):
+  chromadb.HttpClient(host="${demoUrl.hostname}", port=${demoUrl.port}, headers={"Authorization": "Bearer " + token})
+
+see why a request is allowed or not:
+  node bin/vecgate policy explain -c config/demo.yaml --subject alice --groups data-scientists --connection demo --operation export --collection ${DEMO_COLLECTION}
+`);
+}
+
+function say(line: string): void {
+  process.stdout.write(`${line}\n`);
+}

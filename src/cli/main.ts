@@ -1,0 +1,122 @@
+import { readFileSync } from 'node:fs';
+import { Command, Option } from 'commander';
+import { systemClock } from '../clock';
+import { ConfigError, loadConfigFile } from '../config/load';
+import { fetchDemoToken } from '../devstack';
+import { dialectFor } from '../dialect';
+import { OPERATION_CLASSES, type OperationClass } from '../dialect/types';
+import { startGateway } from '../gateway/server';
+import { createLogger } from '../log';
+import { explain } from '../policy/explain';
+import { runDev } from './dev';
+
+/** The CLI is the edge where the environment is read; everything below takes plain values. */
+const env = process.env;
+
+function onShutdown(close: () => Promise<void>): void {
+  let closing = false;
+  const stop = (signal: string) => {
+    if (closing) return;
+    closing = true;
+    process.stderr.write(`\n${signal}: stopping...\n`);
+    close().then(
+      () => process.exit(0),
+      (err: unknown) => {
+        process.stderr.write(`error while stopping: ${String(err)}\n`);
+        process.exit(1);
+      },
+    );
+  };
+  process.on('SIGINT', () => stop('SIGINT'));
+  process.on('SIGTERM', () => stop('SIGTERM'));
+}
+
+const program = new Command()
+  .name('vecgate')
+  .description('Identity-aware gateway for vector databases: OIDC identity, least-privilege policy, audit.')
+  .showHelpAfterError();
+
+const configOption = () => new Option('-c, --config <file>', 'configuration file (YAML)').env('VECGATE_CONFIG').makeOptionMandatory();
+const logLevelOption = () => new Option('--log-level <level>', 'log level').choices(['debug', 'info', 'warn', 'error']).default('info').env('LOG_LEVEL');
+
+program
+  .command('gateway')
+  .description('run the gateway with a configuration file')
+  .addOption(configOption())
+  .addOption(logLevelOption())
+  .action(async (opts: { config: string; logLevel: string }) => {
+    const logger = createLogger(opts.logLevel);
+    const gateway = await startGateway(loadConfigFile(opts.config, env), { clock: systemClock, logger });
+    onShutdown(() => gateway.close());
+  });
+
+program
+  .command('dev')
+  .description('start the whole local stack (Temporal, MongoDB-wire, Chroma, OpenID provider, gateway) with a demo')
+  .option('--port <port>', 'shared gateway port', '8080')
+  .option('--chroma-port <port>', 'port of the demo connection\'s own listener', '8001')
+  .addOption(logLevelOption().default('warn'))
+  .action(async (opts: { port: string; chromaPort: string; logLevel: string }) => {
+    const stack = await runDev({ env, port: Number(opts.port), connectionPort: Number(opts.chromaPort), logLevel: opts.logLevel });
+    onShutdown(() => stack.stop());
+  });
+
+const policy = program.command('policy').description('inspect the policy');
+policy
+  .command('explain')
+  .description('what would happen to a request, and why')
+  .addOption(configOption())
+  .requiredOption('--subject <sub>', 'the caller\'s subject (user id)')
+  .option('--groups <list>', 'comma-separated groups', '')
+  .requiredOption('--connection <name>', 'connection name')
+  .option('--method <method>', 'HTTP method of the request')
+  .option('--path <path>', 'request path as the client sends it, e.g. /api/v2/tenants/default_tenant/databases/default_database/collections/ID/get')
+  .option('--body <json>', 'request body (JSON text, or @file)')
+  .addOption(new Option('--operation <class>', 'operation class, instead of a request').choices([...OPERATION_CLASSES]))
+  .option('--collection <names>', 'comma-separated collection names the request touches')
+  .option('--json', 'print the explanation as JSON')
+  .action((opts: { config: string; subject: string; groups: string; connection: string; method?: string; path?: string; body?: string; operation?: OperationClass; collection?: string; json?: boolean }) => {
+    const { config } = loadConfigFile(opts.config, env, { credentials: 'skip' });
+    const body = opts.body === undefined ? undefined : JSON.parse(opts.body.startsWith('@') ? readFileSync(opts.body.slice(1), 'utf8') : opts.body) as unknown;
+    const result = explain(config, dialectFor, {
+      subject: opts.subject,
+      groups: opts.groups.split(',').map((g) => g.trim()).filter(Boolean),
+      connection: opts.connection,
+      request: opts.method && opts.path ? { method: opts.method, path: opts.path, body } : undefined,
+      operation: opts.operation,
+      collections: opts.collection?.split(',').map((c) => c.trim()).filter(Boolean),
+    });
+    process.stdout.write(opts.json ? `${JSON.stringify(result, null, 2)}\n` : `${result.lines.join('\n')}\n`);
+  });
+
+program
+  .command('config')
+  .description('configuration tools')
+  .command('check')
+  .description('validate a configuration file and say what is wrong')
+  .addOption(configOption())
+  .action((opts: { config: string }) => {
+    const { config } = loadConfigFile(opts.config, env);
+    process.stdout.write(`${opts.config} is valid: ${config.connections.length} connection(s), ${config.policy.rules.length} rule(s).\n`);
+  });
+
+program
+  .command('token')
+  .description('get an access token for a demo user from an OpenID provider (password grant, as the dev provider offers)')
+  .requiredOption('--issuer <url>', 'issuer URL', env.VECGATE_DEV_ISSUER)
+  .requiredOption('--user <name>', 'user name')
+  .option('--password <password>', 'password (demo users: see the dev output)')
+  .option('--audience <aud>', 'audience', 'vecgate')
+  .action(async (opts: { issuer: string; user: string; password?: string; audience: string }) => {
+    const token = await fetchDemoToken(opts.issuer, { username: opts.user, password: opts.password ?? `${opts.user}-dev-password`, audience: opts.audience });
+    process.stdout.write(`${token}\n`);
+  });
+
+program.parseAsync(process.argv).catch((err: unknown) => {
+  if (err instanceof ConfigError) {
+    process.stderr.write(`${err.message}\n`);
+    process.exit(2);
+  }
+  process.stderr.write(`vecgate: ${err instanceof Error ? err.message : String(err)}\n`);
+  process.exit(1);
+});

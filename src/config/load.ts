@@ -1,0 +1,106 @@
+import { readFileSync } from 'node:fs';
+import { parseDocument } from 'yaml';
+import type { z } from 'zod';
+import { type Config, configSchema } from './schema';
+
+export interface ConfigIssue {
+  /** where in the file, e.g. connections[0].upstream */
+  key: string;
+  message: string;
+}
+
+/** A configuration that cannot start the gateway; every issue names the key and the fix. */
+export class ConfigError extends Error {
+  readonly code = 'CONFIG_INVALID';
+  constructor(
+    readonly source: string,
+    readonly issues: ConfigIssue[],
+  ) {
+    super(`${source} is not a valid vecgate configuration:\n${issues.map((i) => `  - ${i.key}: ${i.message}`).join('\n')}`);
+    this.name = 'ConfigError';
+  }
+}
+
+/** The validated configuration plus the upstream credentials read from the environment. */
+export interface LoadedConfig {
+  config: Config;
+  /** connection name -> credential value; never logged, never in the file */
+  credentials: ReadonlyMap<string, string>;
+}
+
+type Env = Readonly<Record<string, string | undefined>>;
+
+/** `credentials: 'skip'` is for tools that never reach an upstream (policy explain, config check). */
+export interface LoadOptions {
+  credentials?: 'require' | 'skip';
+}
+
+export function loadConfigFile(path: string, env: Env, options: LoadOptions = {}): LoadedConfig {
+  let text: string;
+  try {
+    text = readFileSync(path, 'utf8');
+  } catch (err) {
+    throw new ConfigError(path, [{ key: '(file)', message: `cannot be read (${(err as NodeJS.ErrnoException).code ?? 'error'}): pass an existing file with --config` }]);
+  }
+  return parseConfig(text, path, env, options);
+}
+
+export function parseConfig(text: string, source: string, env: Env, options: LoadOptions = {}): LoadedConfig {
+  const doc = parseDocument(text, { prettyErrors: true, uniqueKeys: true });
+  if (doc.errors.length > 0) {
+    throw new ConfigError(source, doc.errors.map((e) => ({ key: `(yaml line ${e.linePos?.[0]?.line ?? '?'})`, message: e.message.split('\n')[0] ?? 'YAML syntax error' })));
+  }
+  const issues: ConfigIssue[] = [];
+  const raw = interpolate(doc.toJS() as unknown, env, [], issues);
+  if (issues.length > 0) throw new ConfigError(source, issues);
+  const parsed = configSchema.safeParse(raw);
+  if (!parsed.success) throw new ConfigError(source, parsed.error.issues.map(toIssue));
+  const config = parsed.data;
+
+  const credentials = new Map<string, string>();
+  config.connections.forEach((c, i) => {
+    if (!c.credential || options.credentials === 'skip') return;
+    const value = env[c.credential.env];
+    if (!value) {
+      issues.push({ key: `connections[${i}].credential.env`, message: `environment variable ${c.credential.env} is not set: export the upstream credential for connection "${c.name}" there` });
+    } else {
+      credentials.set(c.name, value);
+    }
+  });
+  if (issues.length > 0) throw new ConfigError(source, issues);
+  return { config, credentials };
+}
+
+/** ${NAME} and ${NAME:-default} inside string values, so addresses can come from the environment. */
+function interpolate(value: unknown, env: Env, path: (string | number)[], issues: ConfigIssue[]): unknown {
+  if (typeof value === 'string') {
+    return value.replace(/\$\{([A-Z_][A-Z0-9_]*)(?::-([^}]*))?\}/g, (_m, name: string, fallback: string | undefined) => {
+      const v = env[name];
+      if (v !== undefined && v !== '') return v;
+      if (fallback !== undefined) return fallback;
+      issues.push({ key: formatKey(path), message: `refers to \${${name}}, which is not set: export ${name} or write \${${name}:-default}` });
+      return '';
+    });
+  }
+  if (Array.isArray(value)) return value.map((v, i) => interpolate(v, env, [...path, i], issues));
+  if (value && typeof value === 'object') {
+    return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, interpolate(v, env, [...path, k], issues)]));
+  }
+  return value;
+}
+
+function toIssue(issue: z.core.$ZodIssue): ConfigIssue {
+  const key = formatKey(issue.path as (string | number)[]);
+  if (issue.code === 'unrecognized_keys') {
+    return { key, message: `unknown key(s) ${issue.keys.map((k) => `"${k}"`).join(', ')}: remove them or check the spelling` };
+  }
+  if ((issue.code === 'invalid_type' || issue.code === 'invalid_union') && issue.input === undefined) {
+    return { key, message: `is required: add it (${issue.message.replace(/^Invalid input: /, '')})` };
+  }
+  return { key, message: issue.message };
+}
+
+function formatKey(path: readonly (string | number)[]): string {
+  if (path.length === 0) return '(top level)';
+  return path.map((p, i) => (typeof p === 'number' ? `[${p}]` : i === 0 ? p : `.${p}`)).join('');
+}

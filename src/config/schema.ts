@@ -1,0 +1,132 @@
+import { z } from 'zod';
+import { DIALECT_NAMES, OPERATION_CLASSES } from '../dialect/types';
+
+/**
+ * The one configuration file, validated once at start. Each field's message says what is wrong
+ * and how to fix it, because the person reading it is an operator at a failed start.
+ */
+
+// Coerced so a port can come from the environment as ${PORT}; 0 picks a free port (tests).
+const port = z.coerce.number({ error: 'must be a port number, e.g. 8080' }).int('must be a whole port number').min(0).max(65535);
+const url = (example: string) =>
+  z.url({ protocol: /^https?$/, error: `must be an http(s) URL, e.g. ${example}` });
+const name = z
+  .string()
+  .regex(/^[a-z0-9][a-z0-9_-]{0,62}$/, 'must be 1-63 characters of a-z, 0-9, _ or -, starting with a letter or digit');
+const pattern = z.string().min(1, 'must not be empty: use "*" for any');
+const envName = z.string().regex(/^[A-Z_][A-Z0-9_]*$/, 'must be the NAME of an environment variable (A-Z, 0-9, _), not its value');
+
+const listen = z.strictObject({
+  host: z.string().default('127.0.0.1'),
+  port,
+});
+
+const credential = z.strictObject({
+  /** the credential itself never sits in the file: only the variable holding it */
+  env: envName,
+  /** defaults to the dialect's own header (x-chroma-token for Chroma); `authorization` sends Bearer */
+  header: z.string().regex(/^[a-z0-9-]+$/, 'must be a lower-case header name').optional(),
+});
+
+const connection = z.strictObject({
+  name,
+  dialect: z.enum(DIALECT_NAMES, { error: `must be one of: ${DIALECT_NAMES.join(', ')}` }),
+  upstream: url('http://127.0.0.1:8000'),
+  credential: credential.optional(),
+  /** a listener of its own: unchanged clients reach this connection by host and port alone */
+  listen: listen.optional(),
+});
+
+const algorithm = z.enum(['RS256', 'RS384', 'RS512', 'PS256', 'PS384', 'PS512', 'ES256', 'ES384', 'ES512', 'EdDSA'], {
+  error: 'must be an asymmetric JWS algorithm (RS256, PS256, ES256, EdDSA, ...): shared-secret HS* and none are refused',
+});
+
+const identity = z.strictObject({
+  issuer: url('https://login.example.com/realms/acme'),
+  audience: z
+    .union([z.string().min(1), z.array(z.string().min(1)).min(1)], { error: 'must be the audience your tokens carry (a string or a list), e.g. vecgate' })
+    .transform((a) => (Array.isArray(a) ? a : [a])),
+  groupsClaim: z.string().min(1).default('groups'),
+  emailClaim: z.string().min(1).default('email'),
+  algorithms: z.array(algorithm).min(1).default(['RS256', 'PS256', 'ES256']),
+  clockSkewSeconds: z.number().int().min(0).max(300, 'more than 5 minutes of skew defeats expiry').default(30),
+  jwksCooldownSeconds: z.number().int().min(1).default(30),
+  jwksCacheMaxAgeSeconds: z.number().int().min(1).default(600),
+  httpTimeoutMs: z.number().int().min(100).default(5000),
+});
+
+const rule = z.strictObject({
+  id: name,
+  description: z.string().optional(),
+  /** identity-provider groups this rule applies to; "*" is any authenticated caller */
+  groups: z.array(pattern).min(1, 'name at least one group, or "*" for any authenticated caller'),
+  connections: z.array(pattern).min(1).default(['*']),
+  /** collection name patterns; only a rule with "*" here covers connection-level requests */
+  collections: z.array(pattern).min(1).default(['*']),
+  operations: z
+    .array(z.enum([...OPERATION_CLASSES, '*'], { error: `must be an operation class: ${OPERATION_CLASSES.join(', ')}, or "*"` }))
+    .min(1, 'list at least one operation class'),
+  effect: z.enum(['allow', 'review', 'deny'], { error: 'must be allow, review or deny' }),
+});
+
+const audit = z.strictObject({
+  mongodbUri: z.string().regex(/^mongodb(\+srv)?:\/\//, 'must be a mongodb:// or mongodb+srv:// URI'),
+  database: z.string().min(1).default('vecgate'),
+  collection: z.string().min(1).default('audit_events'),
+  /** events waiting for MongoDB; past this the gateway refuses requests (503) rather than serve them unaudited */
+  maxPending: z.number().int().min(1).default(10000),
+  flushIntervalMs: z.number().int().min(1).default(20),
+  batchSize: z.number().int().min(1).max(10000).default(500),
+});
+
+const gateway = z.strictObject({
+  listen: listen.default({ host: '127.0.0.1', port: 8080 }),
+  /** health, readiness and metrics; kept off the data listeners so no dialect path can collide */
+  adminListen: listen.default({ host: '127.0.0.1', port: 9090 }),
+  /** distinguishes this instance's audit sequence; defaults to host name, pid and a random suffix */
+  instanceId: z.string().regex(/^[A-Za-z0-9._-]{1,128}$/).optional(),
+  maxBodyBytes: z.number().int().min(1024).default(16 * 1024 * 1024),
+  maxJsonDepth: z.number().int().min(2).max(1000).default(64),
+  bodyTimeoutMs: z.number().int().min(100).default(30000),
+  upstreamConnectTimeoutMs: z.number().int().min(100).default(5000),
+  upstreamTimeoutMs: z.number().int().min(100).default(60000),
+  upstreamConnections: z.number().int().min(1).default(64),
+});
+
+export const configSchema = z
+  .strictObject({
+    gateway: gateway.default(gateway.parse({})),
+    identity,
+    connections: z.array(connection).min(1, 'declare at least one connection'),
+    policy: z.strictObject({ rules: z.array(rule) }),
+    audit,
+  })
+  .superRefine((config, ctx) => {
+    const seen = new Set<string>();
+    config.connections.forEach((c, i) => {
+      if (seen.has(c.name)) ctx.addIssue({ code: 'custom', path: ['connections', i, 'name'], message: `"${c.name}" is declared twice: connection names must be unique` });
+      seen.add(c.name);
+    });
+    const ids = new Set<string>();
+    config.policy.rules.forEach((r, i) => {
+      if (ids.has(r.id)) ctx.addIssue({ code: 'custom', path: ['policy', 'rules', i, 'id'], message: `"${r.id}" is used twice: rule ids must be unique, they name the rule in every decision` });
+      ids.add(r.id);
+    });
+    const ports = new Map<number, string>();
+    const claim = (p: number, what: string, path: (string | number)[]) => {
+      if (p === 0) return;
+      const other = ports.get(p);
+      if (other) ctx.addIssue({ code: 'custom', path, message: `port ${p} is already used by ${other}: give each listener its own port` });
+      ports.set(p, what);
+    };
+    claim(config.gateway.listen.port, 'gateway.listen', ['gateway', 'listen', 'port']);
+    claim(config.gateway.adminListen.port, 'gateway.adminListen', ['gateway', 'adminListen', 'port']);
+    config.connections.forEach((c, i) => c.listen && claim(c.listen.port, `connection ${c.name}`, ['connections', i, 'listen', 'port']));
+  });
+
+export type ConfigInput = z.input<typeof configSchema>;
+export type Config = z.output<typeof configSchema>;
+export type ConnectionConfig = Config['connections'][number];
+export type PolicyRule = Config['policy']['rules'][number];
+export type AuditConfig = Config['audit'];
+export type GatewayConfig = Config['gateway'];

@@ -1,0 +1,20 @@
+import type { Dialect } from '../types';
+import { classifyChromaRequest } from './classify';
+import { chromaCollectionsInResponse, chromaRevealsCollections } from './collections-in-response';
+import { chromaErrorBody } from './error-body';
+import { chromaListCollectionsTarget } from './list-collections-target';
+
+/**
+ * Chroma >= 1.0 over HTTP. Clients send their key as `x-chroma-token` (or as Authorization: Bearer,
+ * which the gateway handles for every dialect).
+ */
+export const chromaDialect: Dialect = Object.freeze({
+  name: 'chroma',
+  tokenHeaders: Object.freeze(['x-chroma-token']),
+  defaultCredentialHeader: 'x-chroma-token',
+  classify: classifyChromaRequest,
+  errorBody: chromaErrorBody,
+  revealsCollections: chromaRevealsCollections,
+  collectionsInResponse: chromaCollectionsInResponse,
+  listCollectionsTarget: chromaListCollectionsTarget,
+});

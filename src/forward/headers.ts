@@ -1,0 +1,46 @@
+import type { IncomingHttpHeaders } from 'node:http';
+
+/** Headers that describe one hop, never the request itself (RFC 9110 7.6.1). */
+const HOP_BY_HOP = new Set(['connection', 'keep-alive', 'proxy-connection', 'transfer-encoding', 'te', 'trailer', 'upgrade', 'host', 'content-length', 'expect']);
+
+/** Caller-supplied claims about identity, approval or origin: only the gateway may assert these. */
+const SPOOFABLE = new Set(['forwarded', 'x-real-ip', 'x-client-ip', 'x-remote-user', 'remote-user', 'x-user', 'x-email']);
+const SPOOFABLE_PREFIXES = ['x-vecgate-', 'x-forwarded-', 'x-auth-request-', 'x-original-'];
+
+export interface UpstreamCredential {
+  header: string;
+  value: string;
+}
+
+/**
+ * The headers the upstream receives: the caller's own, minus every credential and every header the
+ * caller could use to claim an identity or approval, plus the gateway's own credential.
+ */
+export function upstreamRequestHeaders(
+  incoming: IncomingHttpHeaders,
+  opts: { credentialHeaders: readonly string[]; credential?: UpstreamCredential; host: string; bodyLength: number },
+): Record<string, string | string[]> {
+  const drop = new Set([...HOP_BY_HOP, ...opts.credentialHeaders]);
+  for (const token of String(incoming.connection ?? '').split(',')) drop.add(token.trim().toLowerCase());
+  const out: Record<string, string | string[]> = {};
+  for (const [name, value] of Object.entries(incoming)) {
+    if (value === undefined || drop.has(name) || SPOOFABLE.has(name) || SPOOFABLE_PREFIXES.some((p) => name.startsWith(p))) continue;
+    out[name] = value;
+  }
+  out.host = opts.host;
+  if (opts.bodyLength > 0) out['content-length'] = String(opts.bodyLength);
+  if (opts.credential) {
+    out[opts.credential.header] = opts.credential.header === 'authorization' ? `Bearer ${opts.credential.value}` : opts.credential.value;
+  }
+  return out;
+}
+
+/** Response headers passed to the caller: everything but hop-by-hop framing, which Node redoes. */
+export function downstreamResponseHeaders(upstream: Record<string, string | string[] | undefined>): Record<string, string | string[]> {
+  const out: Record<string, string | string[]> = {};
+  const drop = new Set(['connection', 'keep-alive', 'transfer-encoding', 'trailer', 'upgrade', 'proxy-connection']);
+  for (const [name, value] of Object.entries(upstream)) {
+    if (value !== undefined && !drop.has(name)) out[name] = value;
+  }
+  return out;
+}

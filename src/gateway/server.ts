@@ -1,0 +1,137 @@
+import { hostname } from 'node:os';
+import { randomBytes, randomUUID } from 'node:crypto';
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo, Socket } from 'node:net';
+import express from 'express';
+import { MongoClient } from 'mongodb';
+import type { Logger } from 'pino';
+import { openMongoAuditLog } from '../audit/mongo-audit-log';
+import type { AuditLog } from '../audit/event';
+import type { Clock } from '../clock';
+import type { LoadedConfig } from '../config/load';
+import { createTokenVerifier } from '../identity/verifier';
+import type { TokenVerifier } from '../identity/types';
+import { compilePolicy } from '../policy/evaluate';
+import { createConnections } from './connections';
+import { createRequestHandler, type HandlerDeps } from './handler';
+import { createGatewayMetrics } from './metrics';
+
+export interface RunningGateway {
+  instanceId: string;
+  /** the shared listener: http://host:port/c/{connection} */
+  url: string;
+  adminUrl: string;
+  /** connection name -> URL of its own listener */
+  connectionUrls: Record<string, string>;
+  audit: AuditLog;
+  close(): Promise<void>;
+}
+
+export interface GatewayOptions {
+  clock: Clock;
+  logger: Logger;
+  /** replaces the verifier built from the identity config (used by benchmarks of the proxy alone) */
+  verifier?: TokenVerifier;
+}
+
+/** Starts the data listeners and the admin listener; everything is validated and connected first. */
+export async function startGateway(loaded: LoadedConfig, options: GatewayOptions): Promise<RunningGateway> {
+  const { config } = loaded;
+  const { logger, clock } = options;
+  const instanceId = config.gateway.instanceId ?? `${hostname()}-${process.pid}-${randomBytes(3).toString('hex')}`;
+  const mongo = await MongoClient.connect(config.audit.mongodbUri, { serverSelectionTimeoutMS: 5000, appName: 'vecgate-gateway' });
+  const audit = await openMongoAuditLog(mongo.db(config.audit.database), config.audit, { logger, instanceId });
+  const connections = createConnections(loaded);
+  const metrics = createGatewayMetrics(() => audit.pending());
+  const deps: HandlerDeps = {
+    gateway: config.gateway,
+    connections,
+    verifier: options.verifier ?? createTokenVerifier(config.identity, { clock, logger }),
+    policy: compilePolicy(config.policy.rules),
+    audit,
+    metrics,
+    clock,
+    logger,
+  };
+
+  const servers: Server[] = [];
+  const listen = async (handler: ReturnType<typeof createRequestHandler>, host: string, port: number) => {
+    const app = express();
+    app.disable('x-powered-by');
+    app.disable('etag');
+    app.use(handler);
+    const server = createServer({ requireHostHeader: false }, app);
+    server.requestTimeout = config.gateway.bodyTimeoutMs + 5000;
+    server.keepAliveTimeout = 65_000;
+    server.on('clientError', (err: NodeJS.ErrnoException, socket: Socket) => refuseMalformed(deps, err, socket));
+    servers.push(server);
+    await new Promise<void>((resolve, reject) => server.once('error', reject).listen(port, host, () => resolve()));
+    const a = server.address() as AddressInfo;
+    return `http://${host.includes(':') ? `[${host}]` : host}:${a.port}`;
+  };
+
+  const url = await listen(createRequestHandler(deps), config.gateway.listen.host, config.gateway.listen.port);
+  const connectionUrls: Record<string, string> = {};
+  for (const c of config.connections) {
+    if (c.listen) connectionUrls[c.name] = await listen(createRequestHandler(deps, c.name), c.listen.host, c.listen.port);
+  }
+
+  const admin = express();
+  admin.disable('x-powered-by');
+  admin.get('/healthz', (_req, res) => void res.json({ status: 'ok', instanceId }));
+  admin.get('/readyz', (_req, res) => {
+    const ready = audit.accepting();
+    res.status(ready ? 200 : 503).json({ ready, auditPending: audit.pending() });
+  });
+  admin.get('/metrics', (_req, res, next) => {
+    metrics.registry.metrics().then((text) => res.type(metrics.registry.contentType).send(text), next);
+  });
+  const adminServer = createServer(admin);
+  servers.push(adminServer);
+  await new Promise<void>((resolve, reject) => adminServer.once('error', reject).listen(config.gateway.adminListen.port, config.gateway.adminListen.host, () => resolve()));
+  const adminUrl = `http://${config.gateway.adminListen.host}:${(adminServer.address() as AddressInfo).port}`;
+
+  logger.info({ instanceId, url, connectionUrls, adminUrl }, 'vecgate gateway listening');
+  return {
+    instanceId,
+    url,
+    adminUrl,
+    connectionUrls,
+    audit,
+    async close() {
+      await Promise.all(servers.map((s) => new Promise<void>((resolve) => { s.close(() => resolve()); s.closeAllConnections(); })));
+      await Promise.all([...connections.values()].map((c) => c.upstream.close()));
+      await audit.close();
+      await mongo.close();
+    },
+  };
+}
+
+/** A request Node could not even parse (smuggling attempts among them): answered 400 and audited. */
+function refuseMalformed(deps: HandlerDeps, err: NodeJS.ErrnoException, socket: Socket): void {
+  if (err.code === 'ECONNRESET' || !socket.writable) {
+    socket.destroy();
+    return;
+  }
+  const message = 'The request is malformed HTTP (conflicting or repeated length headers, bad header syntax); it was refused.';
+  deps.audit.record({
+    requestId: randomUUID(),
+    time: new Date(deps.clock.now()),
+    principal: null,
+    client: { ip: socket.remoteAddress ?? '' },
+    connection: null,
+    dialect: null,
+    request: { method: '', path: '', endpoint: null },
+    operation: null,
+    collections: [],
+    bulk: false,
+    decision: { effect: 'none', ruleId: null, explanation: `Refused before a policy decision: BAD_FRAMING (${String(err.code ?? 'parse error')}).` },
+    status: 400,
+    error: { code: 'BAD_FRAMING', message },
+    latencyMs: 0,
+    bytesIn: 0,
+    bytesOut: 0,
+  });
+  const body = JSON.stringify({ error: 'BAD_FRAMING', message });
+  socket.end(`HTTP/1.1 400 Bad Request\r\ncontent-type: application/json\r\ncontent-length: ${Buffer.byteLength(body)}\r\nconnection: close\r\n\r\n${body}`);
+}

@@ -1,0 +1,72 @@
+import { randomBytes } from 'node:crypto';
+import { MongoClient, type Filter } from 'mongodb';
+import pino from 'pino';
+import { stringify } from 'yaml';
+import type { AuditEvent } from '../../../src/audit/event';
+import { systemClock } from '../../../src/clock';
+import { parseConfig } from '../../../src/config/load';
+import { startGateway, type RunningGateway } from '../../../src/gateway/server';
+import { testStack } from '../../support/stack';
+
+/** The policy the integration tests run with; it mirrors config/demo.yaml. */
+export const TEST_RULES = [
+  { id: 'everyone-meta', groups: ['*'], operations: ['meta'], effect: 'allow' },
+  { id: 'scientists-use-docs', groups: ['data-scientists'], collections: ['docs-*'], operations: ['search', 'read', 'write'], effect: 'allow' },
+  { id: 'scientists-bulk-review', groups: ['data-scientists'], collections: ['docs-*'], operations: ['export', 'delete', 'schema'], effect: 'review' },
+  { id: 'stewards-manage', groups: ['data-stewards'], collections: ['docs-*', 'secret-*'], operations: ['*'], effect: 'allow' },
+  { id: 'stewards-list', groups: ['data-stewards'], collections: ['*'], operations: ['read'], effect: 'allow' },
+  { id: 'no-secrets-for-scientists', groups: ['data-scientists'], collections: ['secret-*'], operations: ['*'], effect: 'deny' },
+];
+
+export interface TestGatewayOptions {
+  upstream?: string;
+  gateway?: Record<string, unknown>;
+  audit?: Record<string, unknown>;
+  identity?: Record<string, unknown>;
+  credential?: { env: string; header?: string };
+  env?: Record<string, string>;
+  mongoUri?: string;
+}
+
+export interface TestGateway {
+  gateway: RunningGateway;
+  /** the demo connection's own listener, e.g. http://127.0.0.1:PORT */
+  url: string;
+  host: string;
+  port: number;
+  /** audit events of this gateway, after writing what is queued */
+  events(filter?: Filter<AuditEvent>): Promise<AuditEvent[]>;
+  close(): Promise<void>;
+}
+
+export async function startTestGateway(options: TestGatewayOptions = {}): Promise<TestGateway> {
+  const stack = testStack();
+  const mongoUri = options.mongoUri ?? stack.mongoUri;
+  const database = `vecgate_it_${randomBytes(4).toString('hex')}`;
+  const yaml = stringify({
+    gateway: { listen: { port: 0 }, adminListen: { port: 0 }, ...options.gateway },
+    identity: { issuer: stack.oidcIssuer, audience: 'vecgate', jwksCooldownSeconds: 1, ...options.identity },
+    connections: [{ name: 'demo', dialect: 'chroma', upstream: options.upstream ?? stack.chromaUrl, listen: { port: 0 }, ...(options.credential ? { credential: options.credential } : {}) }],
+    policy: { rules: TEST_RULES },
+    audit: { mongodbUri: mongoUri, database, flushIntervalMs: 5, ...options.audit },
+  });
+  const loaded = parseConfig(yaml, 'test gateway', { ...options.env });
+  const gateway = await startGateway(loaded, { clock: systemClock, logger: pino({ level: process.env.VECGATE_TEST_LOG ?? 'silent' }) });
+  const url = gateway.connectionUrls.demo as string;
+  const parsed = new URL(url);
+  const mongo = await MongoClient.connect(mongoUri);
+  return {
+    gateway,
+    url,
+    host: parsed.hostname,
+    port: Number(parsed.port),
+    async events(filter: Filter<AuditEvent> = {}) {
+      await gateway.audit.flush();
+      return mongo.db(database).collection<AuditEvent>('audit_events').find({ instanceId: gateway.instanceId, ...filter }).sort({ seq: 1 }).toArray();
+    },
+    async close() {
+      await gateway.close();
+      await mongo.close();
+    },
+  };
+}
