@@ -32,10 +32,20 @@ install_temporal() {
 
 install_ferretdb() {
   local target="$cache/ferretdb-$FERRETDB_VERSION"
-  if [ ! -x "$target/ferretdb" ]; then
-    log "FerretDB $FERRETDB_VERSION (go install, takes a few minutes the first time)"
+  # Check that the binary runs, not only that it exists: a plain `go install` build panics at start.
+  if ! "$target/ferretdb" --version >/dev/null 2>&1; then
+    log "FerretDB $FERRETDB_VERSION (built from its Go module, takes a few minutes the first time)"
+    # build/version/version.txt is generated upstream and missing from the module zip: write it.
+    local mod src
+    mod=$(cd "$(mktemp -d)" && go mod download -json "github.com/FerretDB/FerretDB@$FERRETDB_VERSION" | sed -n 's/^[[:space:]]*"Dir": "\(.*\)",$/\1/p')
+    [ -d "$mod" ] || { log "go mod download of FerretDB $FERRETDB_VERSION failed"; exit 1; }
+    src=$(mktemp -d)
+    cp -R "$mod/." "$src/"
+    chmod -R u+w "$src"
+    echo "$FERRETDB_VERSION" > "$src/build/version/version.txt"
     mkdir -p "$target"
-    CGO_ENABLED=0 GOBIN="$target" go install "github.com/FerretDB/FerretDB/cmd/ferretdb@$FERRETDB_VERSION"
+    (cd "$src" && CGO_ENABLED=0 go build -trimpath -buildvcs=false -o "$target/ferretdb" ./cmd/ferretdb)
+    rm -rf "$src"
   fi
   ln -sf "$target/ferretdb" "$bin/ferretdb"
 }

@@ -31,6 +31,8 @@ export interface AuditEvent {
   latencyMs: number;
   bytesIn: number;
   bytesOut: number;
+  /** only on a summary of refusals made while the audit store was unavailable: how many */
+  refusedCount?: number;
 }
 
 export type AuditRecord = Omit<AuditEvent, 'instanceId' | 'seq'>;

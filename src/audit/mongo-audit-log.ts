@@ -37,6 +37,8 @@ class MongoAuditLog implements AuditLog {
   private inFlight: Promise<void> | undefined;
   private failures = 0;
   private closed = false;
+  private unrecordedRefusals = 0;
+  private lastRefusal: AuditRecord | undefined;
 
   constructor(
     private readonly events: Collection<AuditEvent>,
@@ -47,9 +49,33 @@ class MongoAuditLog implements AuditLog {
   ) {}
 
   record(event: AuditRecord): void {
+    // Refusals while the store is away are counted, not queued, so a flood cannot grow memory;
+    // they are written as one summary event once the store is back. Served requests always queue.
+    if (event.error?.code === 'AUDIT_UNAVAILABLE' && this.queue.length >= this.config.maxPending) {
+      this.unrecordedRefusals += 1;
+      this.lastRefusal = event;
+      return;
+    }
+    this.append(event);
+  }
+
+  private append(event: AuditRecord): void {
     this.seq += 1;
     this.queue.push({ instanceId: this.instanceId, seq: this.seq, ...event });
     this.schedule(this.config.flushIntervalMs);
+  }
+
+  private summariseRefusals(): void {
+    if (this.unrecordedRefusals === 0 || !this.lastRefusal || this.queue.length >= this.config.maxPending) return;
+    const count = this.unrecordedRefusals;
+    this.unrecordedRefusals = 0;
+    this.append({
+      ...this.lastRefusal,
+      principal: null,
+      requestId: `refusal-summary-${this.instanceId}-${this.seq + 1}`,
+      decision: { effect: 'none', ruleId: null, explanation: `${count} requests were refused with 503 while the audit store was unavailable; they are summarised in this one event.` },
+      refusedCount: count,
+    });
   }
 
   accepting(): boolean {
@@ -95,6 +121,7 @@ class MongoAuditLog implements AuditLog {
       .then(() => {
         this.queue.splice(0, batch.length);
         this.failures = 0;
+        this.summariseRefusals();
       })
       .catch((err: unknown) => {
         this.failures += 1;

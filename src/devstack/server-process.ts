@@ -122,14 +122,18 @@ async function stopGroup(pgid: number, exited: Promise<ProcessExit>, hasExited: 
     if (first === 'timeout') signalGroup(pgid, 'SIGKILL');
     await exited;
   }
-  // whatever the leader left behind in its group goes too
+  // whatever the leader left behind in its group goes too; SIGKILL lands asynchronously, so wait
+  // (briefly: a reparented zombie stays in the group until init reaps it) for the group to empty
   signalGroup(pgid, 'SIGKILL');
+  for (let i = 0; i < 20 && signalGroup(pgid, 0); i++) await sleep(50);
 }
 
-function signalGroup(pgid: number, signal: NodeJS.Signals): void {
+/** false when the group is gone (ESRCH) */
+function signalGroup(pgid: number, signal: NodeJS.Signals | 0): boolean {
   try {
     process.kill(-pgid, signal);
+    return true;
   } catch {
-    // ESRCH: the group is already gone
+    return false;
   }
 }

@@ -84,7 +84,7 @@ async function serve(deps: HandlerDeps, dedicated: string | undefined, req: Inco
   trace.connection = conn;
   trace.path = route.path;
 
-  const token = extractToken(req.headers, conn.dialect.tokenHeaders);
+  const token = extractToken(req.headersDistinct, conn.dialect.tokenHeaders);
   if (!token) {
     throw new VecgateError('TOKEN_MISSING', 'No token: send your identity-provider access token as "Authorization: Bearer <token>" (or in the database client\'s API-key header).');
   }
