@@ -24,6 +24,11 @@ export interface ApprovalPolicy {
   /** how long an approval stays usable by the requester */
   usableForMs: number;
   reasonRequired: boolean;
+  /**
+   * how old an approver's groups (ApproverIdentity.groupsVerifiedAt) may be for a decision to count;
+   * absent: not checked. When set, a decision without groupsVerifiedAt is refused (STALE_GROUPS).
+   */
+  maxGroupAgeMs?: number;
 }
 
 export interface ApprovalRequest {

@@ -53,6 +53,8 @@ const identity = z.strictObject({
   jwksCooldownSeconds: z.number().int().min(1).default(30),
   jwksCacheMaxAgeSeconds: z.number().int().min(1).default(600),
   httpTimeoutMs: z.number().int().min(100).default(5000),
+  /** a verified token is remembered this long (never past its exp); 0 verifies every request */
+  verifiedTokenCacheSeconds: z.number().int().min(0).max(300, 'keep it short: it bounds how long a removed signing key still works').default(30),
 });
 
 const rule = z.strictObject({

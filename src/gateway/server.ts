@@ -9,6 +9,7 @@ import { openMongoAuditLog } from '../audit/mongo-audit-log';
 import type { AuditLog } from '../audit/event';
 import type { Clock } from '../clock';
 import type { LoadedConfig } from '../config/load';
+import { createCachingVerifier } from '../identity/cached-verifier';
 import { createTokenVerifier } from '../identity/verifier';
 import type { TokenVerifier } from '../identity/types';
 import { compilePolicy } from '../policy/evaluate';
@@ -46,7 +47,7 @@ export async function startGateway(loaded: LoadedConfig, options: GatewayOptions
   const deps: HandlerDeps = {
     gateway: config.gateway,
     connections,
-    verifier: options.verifier ?? createTokenVerifier(config.identity, { clock, logger }),
+    verifier: options.verifier ?? buildVerifier(config.identity, clock, logger),
     policy: compilePolicy(config.policy.rules),
     audit,
     metrics,
@@ -105,6 +106,12 @@ export async function startGateway(loaded: LoadedConfig, options: GatewayOptions
       await mongo.close();
     },
   };
+}
+
+function buildVerifier(identity: LoadedConfig['config']['identity'], clock: Clock, logger: Logger): TokenVerifier {
+  const verifier = createTokenVerifier(identity, { clock, logger });
+  if (identity.verifiedTokenCacheSeconds === 0) return verifier;
+  return createCachingVerifier(verifier, { clock, ttlMs: identity.verifiedTokenCacheSeconds * 1000, maxEntries: 10_000 });
 }
 
 /** A request Node could not even parse (smuggling attempts among them): answered 400 and audited. */

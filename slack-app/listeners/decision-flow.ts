@@ -1,0 +1,128 @@
+import type { webApi } from '@slack/bolt';
+import type { Logger } from 'pino';
+import type { Clock } from '../../src/clock';
+import type { ApproverIdentity, MessageRef } from '../../workflows/approval-contract';
+import type { ApproverDirectory } from '../approvers/approver-directory';
+import type { ApprovalDecider, DecisionReply } from '../decider';
+import type { RefusalRecorder } from '../refusals';
+import { renderApproval } from '../render';
+
+/** What the decision listeners share; app.ts builds it once. */
+export interface DecisionDeps {
+  /** the one workspace (team id) whose users may decide */
+  workspace: string;
+  decider: ApprovalDecider;
+  approvers: ApproverDirectory;
+  refusals: RefusalRecorder;
+  clock: Clock;
+  logger: Logger;
+  /** the bot's client: edits the approval message */
+  client: webApi.WebClient;
+}
+
+/** One approver's click, as the listeners read it from the payload. */
+export interface Click {
+  /** undefined when the payload names no workspace, which counts as a foreign one */
+  teamId: string | undefined;
+  userId: string;
+  approvalId: string;
+  decision: 'approve' | 'deny';
+  /** the same for the same payload, so a replay is recognised as one decision */
+  decisionId: string;
+  reason?: string;
+  /** the message clicked, when the payload carries it */
+  message?: MessageRef;
+  /** answers the clicking user only (ephemeral) */
+  tell(text: string): Promise<void>;
+}
+
+/** Longest approval id a button may carry; ours are hashes, far shorter. */
+const MAX_APPROVAL_ID = 200;
+
+export function isApprovalId(value: unknown): value is string {
+  return typeof value === 'string' && value.length > 0 && value.length <= MAX_APPROVAL_ID && /^[\w.:-]+$/.test(value);
+}
+
+/** The payload's workspace; org-wide installs carry it on the user instead of `team`. */
+export function teamOf(body: { team?: { id: string } | null; user?: { team_id?: string } }): string | undefined {
+  return body.team?.id ?? body.user?.team_id;
+}
+
+/**
+ * Who is clicking, or undefined after telling them why they may not decide and recording the
+ * refusal. Foreign workspaces and users without a usable binding never reach the decider.
+ */
+export async function approverFor(deps: DecisionDeps, click: Omit<Click, 'decisionId'>): Promise<ApproverIdentity | undefined> {
+  const log = deps.logger.child({ component: 'slack-decision', approvalId: click.approvalId, teamId: click.teamId, userId: click.userId });
+  const lookup =
+    click.teamId === deps.workspace
+      ? await deps.approvers.resolve({ teamId: click.teamId, userId: click.userId })
+      : ({ ok: false, reason: 'FOREIGN_WORKSPACE', message: 'This Slack workspace is not the one vecgate approvals belong to; nobody here can decide them.' } as const);
+  if (lookup.ok) return lookup.approver;
+
+  log.warn({ event: 'slack.decision_refused', reason: lookup.reason, decision: click.decision }, 'Slack decision refused before the workflow');
+  await Promise.all([
+    deps.refusals
+      .record({ teamId: click.teamId ?? '', userId: click.userId, approvalId: click.approvalId, reason: lookup.reason, decision: click.decision, at: deps.clock.now() })
+      .catch((err: unknown) => log.error({ event: 'slack.refusal_unrecorded', err }, 'could not record a Slack refusal')),
+    tellSafely(click, lookup.message, log),
+  ]);
+  return undefined;
+}
+
+/** Sends a click to the decider and tells the approver what came of it. */
+export async function submitDecision(deps: DecisionDeps, click: Click): Promise<void> {
+  const log = deps.logger.child({ component: 'slack-decision', approvalId: click.approvalId, teamId: click.teamId, userId: click.userId, decisionId: click.decisionId });
+  const approver = await approverFor(deps, click);
+  if (!approver) return;
+
+  let result: DecisionReply;
+  try {
+    result = await deps.decider.decide(click.approvalId, {
+      decisionId: click.decisionId,
+      approver,
+      decision: click.decision,
+      ...(click.reason !== undefined ? { reason: click.reason } : {}),
+    });
+  } catch (err) {
+    log.error({ event: 'slack.decision_failed', err }, 'the decision could not be delivered to the approval workflow');
+    await tellSafely(click, 'Your decision could not be recorded because the approval service did not answer. Nothing was decided; try again in a minute.', log);
+    return;
+  }
+
+  log.info({ event: 'slack.decision', decision: click.decision, counted: result.counted, refusal: result.refusal, status: result.state?.status }, 'Slack decision answered');
+  // a replayed payload: the first delivery already answered the approver
+  if (result.refusal === 'DUPLICATE') return;
+
+  const work: Promise<unknown>[] = [tellSafely(click, result.counted ? confirmation(click, result) : result.message, log)];
+  const message = result.state?.message ?? click.message;
+  if (result.counted && result.state && message) {
+    // the workflow edits the message too; editing it now shows the click at once
+    const { text, blocks } = renderApproval(result.state);
+    work.push(
+      deps.client.chat
+        .update({ channel: message.channel, ts: message.ts, text, blocks })
+        .catch((err: unknown) => log.warn({ event: 'slack.message_update_failed', err }, 'could not edit the approval message')),
+    );
+  }
+  await Promise.all(work);
+}
+
+function confirmation(click: Click, result: DecisionReply): string {
+  const state = result.state;
+  if (click.decision === 'deny') return 'You denied this request; it will not run.';
+  if (state?.status === 'approved') return 'You approved this request; it is now approved.';
+  if (state) {
+    const approvals = state.decisions.filter((d) => d.decision === 'approve').length;
+    return `You approved this request (${approvals} of ${state.request.policy.required} approvals so far).`;
+  }
+  return 'Your approval was recorded.';
+}
+
+async function tellSafely(click: Pick<Click, 'tell'>, text: string, log: Logger): Promise<void> {
+  try {
+    await click.tell(text);
+  } catch (err) {
+    log.warn({ event: 'slack.reply_failed', err }, 'could not answer the approver in Slack');
+  }
+}
