@@ -7,6 +7,8 @@ echo "[test] type-check" >&2
 npx tsc -p tsconfig.json --noEmit
 echo "[test] lint" >&2
 npx eslint .
+echo "[test] build (the CLI tests run the built command)" >&2
+npx tsc -p tsconfig.build.json
 echo "[test] jest" >&2
 mkdir -p .vecgate
 results=.vecgate/jest-results.json

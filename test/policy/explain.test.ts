@@ -1,0 +1,42 @@
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { parseConfig } from '../../src/config/load';
+import { dialectFor } from '../../src/dialect';
+import { explain } from '../../src/policy/explain';
+
+const { config } = parseConfig(readFileSync(join(__dirname, '../../config/demo.yaml'), 'utf8'), 'demo.yaml', {
+  OIDC_ISSUER: 'http://idp.example',
+  CHROMA_URL: 'http://127.0.0.1:8000',
+  MONGODB_URI: 'mongodb://127.0.0.1/',
+});
+const P = '/api/v2/tenants/default_tenant/databases/default_database';
+const ID = '0a6a4c1e-3b7a-4c52-9a57-0b9a1e2f3c4d';
+
+describe('policy explain, on the demo configuration', () => {
+  test.each<[string, Parameters<typeof explain>[2], string, string]>([
+    ['a scientist querying docs', { subject: 'alice', groups: ['data-scientists'], connection: 'demo', request: { method: 'post', path: `${P}/collections/${ID}/query`, body: { query_embeddings: [[1]] } }, collections: ['docs-demo'] }, 'allow', 'scientists-use-docs'],
+    ['a scientist exporting docs', { subject: 'alice', groups: ['data-scientists'], connection: 'demo', request: { method: 'POST', path: `${P}/collections/${ID}/get`, body: { limit: 10 } }, collections: ['docs-demo'] }, 'review', 'scientists-bulk-needs-approval'],
+    ['anyone on HR', { subject: 'carol', groups: ['data-stewards'], connection: 'demo', operation: 'read', collections: ['hr-payroll'] }, 'deny', 'nobody-touches-hr'],
+    ['an analyst with no rule', { subject: 'bob', groups: ['analysts'], connection: 'demo', operation: 'search', collections: ['docs-demo'] }, 'deny', 'default-deny'],
+    ['a heartbeat, for anyone', { subject: 'dave', groups: [], connection: 'demo', request: { method: 'GET', path: '/api/v2/heartbeat' } }, 'allow', 'everyone-meta'],
+    ['an unknown endpoint', { subject: 'carol', groups: ['data-stewards'], connection: 'demo', request: { method: 'GET', path: '/api/v1/collections' } }, 'deny', 'unknown-endpoint'],
+  ])('%s', (_n, question, effect, rule) => {
+    const e = explain(config, dialectFor, question);
+    expect(e.decision.effect).toBe(effect);
+    expect(e.decision.ruleId).toBe(rule);
+    expect(e.lines.join('\n')).toContain(effect === 'deny' && rule === 'unknown-endpoint' ? 'denied by default' : rule);
+  });
+
+  test('a request by collection id without --collection asks for the name', () => {
+    expect(() => explain(config, dialectFor, { subject: 'a', groups: [], connection: 'demo', request: { method: 'POST', path: `${P}/collections/${ID}/query`, body: {} } })).toThrow(/pass --collection NAME/);
+  });
+
+  test('an unknown connection is named', () => {
+    expect(() => explain(config, dialectFor, { subject: 'a', groups: [], connection: 'prod', operation: 'read' })).toThrow(/connection "prod" is not in the configuration \(known: demo\)/);
+  });
+
+  test('the explanation says the class and why', () => {
+    const e = explain(config, dialectFor, { subject: 'alice', groups: ['data-scientists'], connection: 'demo', request: { method: 'POST', path: `${P}/collections/${ID}/get`, body: {} }, collections: ['docs-demo'] });
+    expect(e.lines).toEqual(expect.arrayContaining([expect.stringMatching(/^class: export \(bulk\): /), 'outcome: REVIEW by rule scientists-bulk-needs-approval']));
+  });
+});
