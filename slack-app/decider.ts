@@ -1,5 +1,5 @@
 import { WorkflowNotFoundError, WorkflowUpdateFailedError, type Client } from '@temporalio/client';
-import { decideUpdate, type ApprovalState, type DecisionInput, type DecisionRefusal, type DecisionResult } from '../workflows/approval-contract';
+import { approvalStateQuery, decideUpdate, type ApprovalState, type DecisionInput, type DecisionRefusal, type DecisionResult } from '../workflows/approval-contract';
 
 /**
  * A decision's answer as the Slack app sees it: the workflow's DecisionResult, or a refusal
@@ -17,7 +17,8 @@ const REFUSALS: readonly DecisionRefusal[] = ['SELF_APPROVAL', 'NOT_AN_APPROVER'
 /**
  * Sends each decision as the workflow's `decide` update and returns its result. An approval whose
  * workflow is gone or finished answers a CLOSED refusal the approver can read; other failures
- * (Temporal unreachable) are thrown, and the listener tells the approver to try again.
+ * (Temporal unreachable, input the workflow's validator rejects) are thrown, and the listener
+ * tells the approver that nothing was decided.
  */
 export function createTemporalDecider(client: Client): ApprovalDecider {
   return {
@@ -26,28 +27,36 @@ export function createTemporalDecider(client: Client): ApprovalDecider {
       try {
         return await handle.executeUpdate(decideUpdate, { args: [input] });
       } catch (err) {
-        if (err instanceof WorkflowNotFoundError) {
-          return { counted: false, refusal: 'CLOSED', message: await closedMessage(client, approvalId) };
-        }
-        if (err instanceof WorkflowUpdateFailedError) {
-          // the workflow's validator refused the update (it writes no history); its failure type
-          // names the refusal when it is one of ours
-          const cause = err.cause as { type?: unknown; message?: unknown } | undefined;
-          const refusal = REFUSALS.find((r) => r === cause?.type) ?? 'CLOSED';
-          const message = typeof cause?.message === 'string' && cause.message ? cause.message : 'The approval workflow did not accept this decision.';
-          return { counted: false, refusal, message };
-        }
+        if (err instanceof WorkflowNotFoundError) return closedReply(client, approvalId);
+        // a failed update whose failure type is one of our refusals is that refusal; anything
+        // else (a validator rejecting malformed input) is an error, logged by the caller
+        const cause = err instanceof WorkflowUpdateFailedError ? (err.cause as { type?: unknown; message?: unknown } | undefined) : undefined;
+        const refusal = REFUSALS.find((r) => r === cause?.type);
+        if (refusal && typeof cause?.message === 'string') return { counted: false, refusal, message: cause.message };
         throw err;
       }
     },
   };
 }
 
-async function closedMessage(client: Client, approvalId: string): Promise<string> {
+/** A closed workflow answers its state query when a worker replays it; bounded, it may not. */
+const FINAL_STATE_WAIT_MS = 3000;
+
+async function closedReply(client: Client, approvalId: string): Promise<DecisionReply> {
+  const handle = client.workflow.getHandle(approvalId);
+  const query = handle.query(approvalStateQuery);
+  void query.catch(() => undefined); // may settle after the timeout below
+  let timer: NodeJS.Timeout | undefined;
+  const final = await Promise.race([query, new Promise<undefined>((resolve) => (timer = setTimeout(() => resolve(undefined), FINAL_STATE_WAIT_MS)))])
+    .catch(() => undefined)
+    .finally(() => clearTimeout(timer));
+  if (final) {
+    return { counted: false, refusal: 'CLOSED', message: `This request is already ${final.status.replace('_', ' ')}: decisions are no longer taken.`, state: final };
+  }
   try {
-    const description = await client.workflow.getHandle(approvalId).describe();
-    return `This approval is closed (${description.status.name.toLowerCase()}); decisions are no longer accepted.`;
+    const description = await handle.describe();
+    return { counted: false, refusal: 'CLOSED', message: `This approval is closed (${description.status.name.toLowerCase()}): decisions are no longer taken.` };
   } catch {
-    return 'This approval no longer exists; decisions are no longer accepted.';
+    return { counted: false, refusal: 'CLOSED', message: 'This approval no longer exists: decisions are no longer taken.' };
   }
 }

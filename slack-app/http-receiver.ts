@@ -52,7 +52,8 @@ export class VerifiedHttpReceiver implements Receiver {
 
   start(): Promise<Server> {
     if (this.server) return Promise.reject(new Error('the Slack HTTP receiver is already started'));
-    const server = createServer((req, res) => this.route(req, res));
+    // Slack sends small bodies at once; a slow sender only holds a connection
+    const server = createServer({ headersTimeout: 5_000, requestTimeout: 10_000 }, (req, res) => this.route(req, res));
     this.server = server;
     return new Promise((resolve, reject) => {
       server.once('error', reject);

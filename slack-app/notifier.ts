@@ -3,7 +3,7 @@ import type { ApprovalNotifier } from '../activities/notifier';
 import type { Clock } from '../src/clock';
 import type { ApprovalState, MessageRef } from '../workflows/approval-contract';
 import { SlackAppError } from './errors';
-import { APPROVAL_METADATA_EVENT, renderApproval } from './render';
+import { APPROVAL_METADATA_EVENT, approvalMetadata, renderApproval } from './render';
 
 type WebClient = webApi.WebClient;
 
@@ -55,8 +55,6 @@ export function createSlackNotifier(options: SlackNotifierOptions): ApprovalNoti
     return botId;
   };
 
-  const metadataFor = (state: ApprovalState) => ({ event_type: APPROVAL_METADATA_EVENT, event_payload: { approval_id: state.approvalId } });
-
   async function findPosted(state: ApprovalState): Promise<MessageRef | undefined> {
     const bot = await ownBotId();
     const since = Math.min(state.request.requestedAt, clock.now()) - HISTORY_SKEW_MS;
@@ -91,7 +89,7 @@ export function createSlackNotifier(options: SlackNotifierOptions): ApprovalNoti
         channel,
         text,
         blocks,
-        metadata: metadataFor(state),
+        metadata: approvalMetadata(state.approvalId),
         unfurl_links: false,
         unfurl_media: false,
       });
@@ -101,7 +99,7 @@ export function createSlackNotifier(options: SlackNotifierOptions): ApprovalNoti
 
     async update(ref, state) {
       const { text, blocks } = renderApproval(state);
-      await client.chat.update({ channel: ref.channel, ts: ref.ts, text, blocks, metadata: metadataFor(state) });
+      await client.chat.update({ channel: ref.channel, ts: ref.ts, text, blocks, metadata: approvalMetadata(state.approvalId) });
     },
   };
 }

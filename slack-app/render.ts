@@ -20,6 +20,11 @@ export const APPROVAL_METADATA_EVENT = 'vecgate_approval';
 
 export const DENY_REASON_MAX_LENGTH = 1000;
 
+/** The metadata every approval message carries, so a retried post finds it in the history. */
+export function approvalMetadata(approvalId: string): { event_type: string; event_payload: { approval_id: string } } {
+  return { event_type: APPROVAL_METADATA_EVENT, event_payload: { approval_id: approvalId } };
+}
+
 export interface RenderedMessage {
   /** the notification and screen-reader text */
   text: string;
@@ -108,7 +113,7 @@ export function renderApproval(state: ApprovalState): RenderedMessage {
 }
 
 /** The modal that asks a denying approver for a reason. */
-export function renderDenyModal(input: { approvalId: string; summary: string; privateMetadata: string }): ModalView {
+export function renderDenyModal(input: { approvalId: string; privateMetadata: string }): ModalView {
   return {
     type: 'modal',
     callback_id: DENY_REASON_CALLBACK_ID,
@@ -117,7 +122,7 @@ export function renderDenyModal(input: { approvalId: string; summary: string; pr
     submit: { type: 'plain_text', text: 'Deny' },
     close: { type: 'plain_text', text: 'Cancel' },
     blocks: [
-      { type: 'section', text: { type: 'mrkdwn', text: truncate(`*Request*\n${escapeMrkdwn(input.summary)}`, SECTION_MAX) } },
+      { type: 'section', text: { type: 'mrkdwn', text: truncate(`You are denying approval \`${escapeMrkdwn(input.approvalId)}\`. A deny is final.`, SECTION_MAX) } },
       {
         type: 'input',
         block_id: DENY_REASON_BLOCK_ID,

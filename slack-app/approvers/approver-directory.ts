@@ -81,8 +81,11 @@ export function createApproverDirectory(options: ApproverDirectoryOptions): Appr
   async function byEmail(user: SlackUserRef): Promise<SlackBinding | undefined> {
     if (!options.emailMatching) return undefined;
     const { client, identities } = options.emailMatching;
-    const res = await client.users.info({ user: user.userId });
-    const u = res.user;
+    const res = await client.users.info({ user: user.userId }).catch((err: unknown) => {
+      if ((err as { data?: { error?: unknown } }).data?.error === 'user_not_found') return undefined;
+      throw err;
+    });
+    const u = res?.user;
     // only a confirmed address of a full member of our workspace says who someone is
     if (!u || u.deleted || u.is_bot || u.is_restricted || u.is_ultra_restricted || u.is_email_confirmed !== true) return undefined;
     if (u.team_id !== undefined && u.team_id !== workspace) return undefined;

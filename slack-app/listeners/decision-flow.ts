@@ -2,10 +2,10 @@ import type { webApi } from '@slack/bolt';
 import type { Logger } from 'pino';
 import type { Clock } from '../../src/clock';
 import type { ApproverIdentity, MessageRef } from '../../workflows/approval-contract';
-import type { ApproverDirectory } from '../approvers/approver-directory';
+import type { ApproverDirectory, ApproverLookup } from '../approvers/approver-directory';
 import type { ApprovalDecider, DecisionReply } from '../decider';
 import type { RefusalRecorder } from '../refusals';
-import { renderApproval } from '../render';
+import { approvalMetadata, renderApproval } from '../render';
 
 /** What the decision listeners share; app.ts builds it once. */
 export interface DecisionDeps {
@@ -43,9 +43,13 @@ export function isApprovalId(value: unknown): value is string {
   return typeof value === 'string' && value.length > 0 && value.length <= MAX_APPROVAL_ID && /^[\w.:-]+$/.test(value);
 }
 
-/** The payload's workspace; org-wide installs carry it on the user instead of `team`. */
+/**
+ * The clicking user's own workspace. In a channel shared with another organisation (Slack
+ * Connect) `team` is where the app lives while `user.team_id` is the user's home: the latter
+ * decides, so an outside user is a foreign one. Org-wide installs have no `team` at all.
+ */
 export function teamOf(body: { team?: { id: string } | null; user?: { team_id?: string } }): string | undefined {
-  return body.team?.id ?? body.user?.team_id;
+  return body.user?.team_id ?? body.team?.id;
 }
 
 /**
@@ -54,10 +58,17 @@ export function teamOf(body: { team?: { id: string } | null; user?: { team_id?: 
  */
 export async function approverFor(deps: DecisionDeps, click: Omit<Click, 'decisionId'>): Promise<ApproverIdentity | undefined> {
   const log = deps.logger.child({ component: 'slack-decision', approvalId: click.approvalId, teamId: click.teamId, userId: click.userId });
-  const lookup =
-    click.teamId === deps.workspace
-      ? await deps.approvers.resolve({ teamId: click.teamId, userId: click.userId })
-      : ({ ok: false, reason: 'FOREIGN_WORKSPACE', message: 'This Slack workspace is not the one vecgate approvals belong to; nobody here can decide them.' } as const);
+  let lookup: ApproverLookup;
+  try {
+    lookup =
+      click.teamId === deps.workspace
+        ? await deps.approvers.resolve({ teamId: click.teamId, userId: click.userId })
+        : { ok: false, reason: 'FOREIGN_WORKSPACE', message: 'This Slack workspace is not the one vecgate approvals belong to; nobody here can decide them.' };
+  } catch (err) {
+    log.error({ event: 'slack.approver_lookup_failed', err }, 'could not look up the Slack user');
+    await tellSafely(click, 'vecgate could not check who you are right now. Nothing was decided; try again in a minute.', log);
+    return undefined;
+  }
   if (lookup.ok) return lookup.approver;
 
   log.warn({ event: 'slack.decision_refused', reason: lookup.reason, decision: click.decision }, 'Slack decision refused before the workflow');
@@ -94,29 +105,19 @@ export async function submitDecision(deps: DecisionDeps, click: Click): Promise<
   // a replayed payload: the first delivery already answered the approver
   if (result.refusal === 'DUPLICATE') return;
 
-  const work: Promise<unknown>[] = [tellSafely(click, result.counted ? confirmation(click, result) : result.message, log)];
+  // the workflow's sentence says what came of it (counted, N of M, or why not)
+  const work: Promise<unknown>[] = [tellSafely(click, result.message, log)];
   const message = result.state?.message ?? click.message;
   if (result.counted && result.state && message) {
     // the workflow edits the message too; editing it now shows the click at once
     const { text, blocks } = renderApproval(result.state);
     work.push(
       deps.client.chat
-        .update({ channel: message.channel, ts: message.ts, text, blocks })
+        .update({ channel: message.channel, ts: message.ts, text, blocks, metadata: approvalMetadata(result.state.approvalId) })
         .catch((err: unknown) => log.warn({ event: 'slack.message_update_failed', err }, 'could not edit the approval message')),
     );
   }
   await Promise.all(work);
-}
-
-function confirmation(click: Click, result: DecisionReply): string {
-  const state = result.state;
-  if (click.decision === 'deny') return 'You denied this request; it will not run.';
-  if (state?.status === 'approved') return 'You approved this request; it is now approved.';
-  if (state) {
-    const approvals = state.decisions.filter((d) => d.decision === 'approve').length;
-    return `You approved this request (${approvals} of ${state.request.policy.required} approvals so far).`;
-  }
-  return 'Your approval was recorded.';
 }
 
 async function tellSafely(click: Pick<Click, 'tell'>, text: string, log: Logger): Promise<void> {

@@ -36,14 +36,17 @@ export async function startOrGetApproval(client: Client, taskQueue: string, requ
   });
 }
 
-/** Claims the grant; the update id is the claimId, so a retried call gets the first answer back. */
+/**
+ * Claims the grant. A retried claim keeps its claimId: the workflow answers it with the same grant.
+ * (No update id from the claimId: the server would then replay a first PENDING answer forever.)
+ */
 export async function claim(handle: WorkflowHandle, input: ClaimInput): Promise<ClaimResult> {
-  return handle.executeUpdate(claimGrantUpdate, { args: [input], updateId: `claim:${input.claimId}` });
+  return handle.executeUpdate(claimGrantUpdate, { args: [input] });
 }
 
-/** Records the execution of a claimed grant; the approval then ends as `executed`. */
+/** Records the execution of a claimed grant; the approval then ends as `executed`. A retried report gets the recorded state. */
 export async function report(handle: WorkflowHandle, execution: ExecutionReport): Promise<ApprovalState> {
-  return handle.executeUpdate(reportExecutionUpdate, { args: [execution], updateId: `report:${execution.grantId}` });
+  return handle.executeUpdate(reportExecutionUpdate, { args: [execution] });
 }
 
 export async function state(handle: WorkflowHandle): Promise<ApprovalState> {

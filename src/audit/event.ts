@@ -28,11 +28,24 @@ export interface AuditEvent {
   status: number;
   error?: { code: ErrorCode; message: string };
   upstream?: { status?: number; latencyMs?: number };
+  /** which masking rules and detectors fired and how many values were masked; never the values */
+  masking?: MaskingEvidence;
   latencyMs: number;
   bytesIn: number;
   bytesOut: number;
   /** only on a summary of refusals made while the audit store was unavailable: how many */
   refusedCount?: number;
+  /** set when the store refused the full event and only its essentials were kept */
+  storedPartially?: string;
+}
+
+/** Masking statistics as stored: counts in lists, since field paths contain dots. */
+export interface MaskingEvidence {
+  rulesApplied: string[];
+  rulesExempted: string[];
+  detectorsFired: Array<{ detector: string; count: number }>;
+  fieldsMasked: Array<{ field: string; count: number }>;
+  valuesMasked: number;
 }
 
 export type AuditRecord = Omit<AuditEvent, 'instanceId' | 'seq'>;

@@ -1,4 +1,4 @@
-import type { Collection, Db } from 'mongodb';
+import type { Collection, Db, IndexDescription } from 'mongodb';
 import type { Logger } from 'pino';
 import type { AuditConfig } from '../config/schema';
 import type { AuditEvent, AuditLog, AuditRecord } from './event';
@@ -21,14 +21,19 @@ export async function openMongoAuditLog(
   return new MongoAuditLog(events, config, deps.logger, deps.instanceId, last?.seq ?? 0);
 }
 
+const AUDIT_INDEXES: IndexDescription[] = [
+  { key: { instanceId: 1, seq: 1 }, name: 'instance_seq', unique: true },
+  { key: { time: 1 }, name: 'time' },
+  { key: { 'principal.subject': 1, time: 1 }, name: 'principal_time' },
+  { key: { connection: 1, collections: 1, time: 1 }, name: 'collection_time' },
+  { key: { requestId: 1 }, name: 'request_id' },
+];
+
+/** Creates only the missing indexes: FerretDB fails on createIndexes for indexes that already exist. */
 export async function ensureAuditIndexes(events: Collection<AuditEvent>): Promise<void> {
-  await events.createIndexes([
-    { key: { instanceId: 1, seq: 1 }, name: 'instance_seq', unique: true },
-    { key: { time: 1 }, name: 'time' },
-    { key: { 'principal.subject': 1, time: 1 }, name: 'principal_time' },
-    { key: { connection: 1, collections: 1, time: 1 }, name: 'collection_time' },
-    { key: { requestId: 1 }, name: 'request_id' },
-  ]);
+  const existing = new Set((await events.listIndexes().toArray().catch(() => [])).map((i: { name?: string }) => i.name));
+  const missing = AUDIT_INDEXES.filter((i) => !existing.has(i.name));
+  if (missing.length > 0) await events.createIndexes(missing);
 }
 
 class MongoAuditLog implements AuditLog {
@@ -134,15 +139,52 @@ class MongoAuditLog implements AuditLog {
     return this.inFlight;
   }
 
-  /** Retried batches may hit events a previous attempt already stored: those duplicates are success. */
+  /**
+   * Retried batches may hit events a previous attempt already stored: those duplicates are success.
+   * An event the store refuses for its content would block the queue for ever: it is replaced by
+   * its essentials (same seq, so the sequence keeps no gap) and the batch is tried again.
+   */
   private async insert(batch: AuditEvent[]): Promise<void> {
     try {
       await this.events.insertMany(batch.map((e) => ({ ...e })), { ordered: false });
     } catch (err) {
-      const writeErrors = (err as { writeErrors?: Array<{ code?: number }> | { code?: number } }).writeErrors;
+      const writeErrors = (err as { writeErrors?: WriteError[] | WriteError }).writeErrors;
       const list = Array.isArray(writeErrors) ? writeErrors : writeErrors ? [writeErrors] : [];
       if (list.length > 0 && list.every((w) => w.code === DUPLICATE_KEY)) return;
+      for (const w of list) {
+        const event = w.index === undefined || w.code === DUPLICATE_KEY ? undefined : batch[w.index];
+        if (event) this.queue[w.index as number] = essentials(event, w.code);
+      }
       throw err;
     }
   }
+}
+
+interface WriteError {
+  code?: number;
+  index?: number;
+}
+
+function essentials(e: AuditEvent, code: number | undefined): AuditEvent {
+  return {
+    instanceId: e.instanceId,
+    seq: e.seq,
+    requestId: e.requestId,
+    time: e.time,
+    principal: e.principal,
+    client: { ip: e.client.ip },
+    connection: e.connection,
+    dialect: e.dialect,
+    request: { method: e.request.method, path: e.request.path.slice(0, 512), endpoint: e.request.endpoint },
+    operation: e.operation,
+    collections: e.collections,
+    bulk: e.bulk,
+    decision: e.decision,
+    status: e.status,
+    error: e.error,
+    latencyMs: e.latencyMs,
+    bytesIn: e.bytesIn,
+    bytesOut: e.bytesOut,
+    storedPartially: `the store refused the full event (code ${code ?? 'unknown'}); its essentials are kept`,
+  };
 }

@@ -26,6 +26,8 @@ export interface LoadedConfig {
   config: Config;
   /** connection name -> credential value; never logged, never in the file */
   credentials: ReadonlyMap<string, string>;
+  /** the HMAC key of the masking token style, from masking.settings.tokenKeyEnv */
+  maskingTokenKey?: Buffer;
 }
 
 type Env = Readonly<Record<string, string | undefined>>;
@@ -67,8 +69,18 @@ export function parseConfig(text: string, source: string, env: Env, options: Loa
       credentials.set(c.name, value);
     }
   });
+  const keyEnv = config.masking.settings.tokenKeyEnv;
+  let maskingTokenKey: Buffer | undefined;
+  if (keyEnv !== undefined && options.credentials !== 'skip') {
+    const value = env[keyEnv];
+    if (!value || Buffer.byteLength(value) < 32) {
+      issues.push({ key: 'masking.settings.tokenKeyEnv', message: `environment variable ${keyEnv} must hold the masking token key, at least 32 bytes (e.g. openssl rand -hex 32)` });
+    } else {
+      maskingTokenKey = Buffer.from(value, 'utf8');
+    }
+  }
   if (issues.length > 0) throw new ConfigError(source, issues);
-  return { config, credentials };
+  return { config, credentials, ...(maskingTokenKey ? { maskingTokenKey } : {}) };
 }
 
 /** ${NAME} and ${NAME:-default} inside string values, so addresses can come from the environment. */

@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { DIALECT_NAMES, OPERATION_CLASSES } from '../dialect/types';
+import { maskingSchema } from '../masking/config';
 
 /**
  * The one configuration file, validated once at start. Each field's message says what is wrong
@@ -102,6 +103,7 @@ export const configSchema = z
     connections: z.array(connection).min(1, 'declare at least one connection'),
     policy: z.strictObject({ rules: z.array(rule) }),
     audit,
+    masking: maskingSchema.default(maskingSchema.parse({})),
   })
   .superRefine((config, ctx) => {
     const seen = new Set<string>();

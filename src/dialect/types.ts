@@ -1,3 +1,5 @@
+import type { RecordView } from '../masking/types';
+
 /**
  * What a dialect tells the gateway about a request: which operation class it is and which
  * collections it touches. Pure data in, pure data out; no I/O.
@@ -78,4 +80,9 @@ export interface Dialect {
    * Undefined for dialects that address collections by name only.
    */
   listCollectionsTarget(scope: { tenant?: string; database?: string }, page: { limit: number; offset: number }): string | undefined;
+  /**
+   * Parts of a successful response that may hold personal data, one view per record; [] when none;
+   * undefined for a shape this endpoint does not return (the gateway then refuses the response).
+   */
+  maskableRecords(classification: Classification, body: unknown): RecordView[] | undefined;
 }

@@ -26,6 +26,8 @@ export const ERROR_STATUS = {
   UPSTREAM_RESET: 502,
   UPSTREAM_TIMEOUT: 504,
   AUDIT_UNAVAILABLE: 503,
+  /** a response that should be masked but cannot be: never passed on unmasked */
+  MASKING_FAILED: 502,
   INTERNAL: 500,
 } as const;
 

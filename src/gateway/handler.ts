@@ -1,8 +1,9 @@
 import { randomUUID } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import type { Logger } from 'pino';
-import type { AuditLog, AuditRecord } from '../audit/event';
+import type { AuditLog, AuditRecord, MaskingEvidence } from '../audit/event';
 import type { Clock } from '../clock';
 import type { GatewayConfig } from '../config/schema';
 import type { Classification } from '../dialect/types';
@@ -13,6 +14,8 @@ import type { Principal, TokenVerifier } from '../identity/types';
 import { decide, type Decision, type Policy } from '../policy/evaluate';
 import { parseJsonBody, readBody } from './body';
 import type { ConnectionRuntime } from './connections';
+import { emptyStats, maskHttpResponse, type Masker, type MaskStats } from '../masking';
+import type { UpstreamResponse } from '../forward/upstream';
 import { errorResponse } from './error-response';
 import { checkFraming } from './framing';
 import type { GatewayMetrics } from './metrics';
@@ -25,6 +28,8 @@ export interface HandlerDeps {
   policy: Policy;
   audit: AuditLog;
   metrics: GatewayMetrics;
+  masker: Masker;
+  maskingMaxBodyBytes: number;
   clock: Clock;
   logger: Logger;
 }
@@ -45,9 +50,10 @@ interface Trace {
   upstreamStatus?: number;
   upstreamLatencyMs?: number;
   error?: VecgateError;
+  masking?: MaskStats;
 }
 
-/** Largest response read whole to learn collection ids from it (create, get, list). */
+/** Largest response read whole only to learn collection ids from it (create, get, list). */
 const MAX_LEARN_BYTES = 8 * 1024 * 1024;
 
 /**
@@ -114,36 +120,82 @@ async function serve(deps: HandlerDeps, dedicated: string | undefined, req: Inco
     throw new VecgateError('APPROVAL_REQUIRED', `Approval required: ${decision.explanation} Approvals are not enabled on this gateway yet, so the request was not run.`);
   }
 
+  const plan = deps.masker.planFor({ connection: conn.name, collections: trace.collections, groups: trace.principal.groups });
+  if (plan) trace.masking = emptyStats(plan.rulesApplied, plan.rulesExempted);
+  const masking = plan?.masks ? plan : undefined;
+  const learning = conn.dialect.revealsCollections(classification);
+
+  const headers = upstreamRequestHeaders(req.headers, { credentialHeaders: conn.callerCredentialHeaders, credential: conn.credential, host: conn.upstream.host, bodyLength: body.length });
+  // A response the gateway must read (to mask it or to learn collection ids) is asked for plain.
+  if (masking || learning) headers['accept-encoding'] = 'identity';
   const upstreamStart = performance.now();
-  const upstream = await conn.upstream.request({
-    method: req.method ?? 'GET',
-    target: route.upstreamTarget,
-    headers: upstreamRequestHeaders(req.headers, { credentialHeaders: conn.callerCredentialHeaders, credential: conn.credential, host: conn.upstream.host, bodyLength: body.length }),
-    body,
-  });
+  const upstream = await conn.upstream.request({ method: req.method ?? 'GET', target: route.upstreamTarget, headers, body });
   trace.upstreamStatus = upstream.status;
   trace.upstreamLatencyMs = performance.now() - upstreamStart;
-  const headers = downstreamResponseHeaders(upstream.headers);
   const ok = upstream.status >= 200 && upstream.status < 300;
-
   if (ok && classification.operation === 'schema') for (const ref of classification.collections) conn.directory.forget(ref);
-  if (ok && conn.dialect.revealsCollections(classification) && Number(upstream.headers['content-length'] ?? 0) <= MAX_LEARN_BYTES) {
-    const chunks: Buffer[] = [];
-    for await (const c of upstream.body) chunks.push(c as Buffer);
-    const whole = Buffer.concat(chunks);
-    try {
-      conn.directory.learn(conn.dialect.collectionsInResponse(classification, JSON.parse(whole.toString('utf8'))));
-    } catch (err) {
-      deps.logger.warn({ err, requestId: trace.requestId }, 'could not learn collections from the upstream response');
+
+  if (!masking && !(learning && ok)) return streamThrough(upstream, res, trace);
+
+  const limit = masking ? deps.maskingMaxBodyBytes : MAX_LEARN_BYTES;
+  const read = await readUpTo(upstream.body, limit);
+  if (!read.complete) {
+    if (masking) {
+      upstream.body.destroy();
+      throw new VecgateError('MASKING_FAILED', `The response was withheld: it is larger than ${limit} bytes, the masking limit. Ask for fewer records at a time.`);
     }
-    res.writeHead(upstream.status, { ...headers, 'content-length': String(whole.length) });
-    res.end(whole);
-    trace.bytesOut = whole.length;
-    return;
+    return streamThrough({ ...upstream, body: Readable.from(prepend(read.chunks, upstream.body)) }, res, trace);
   }
-  res.writeHead(upstream.status, headers);
+  const raw = Buffer.concat(read.chunks);
+  if (learning && ok) learnCollections(deps, conn, classification, upstream.headers, raw, trace.requestId);
+  if (!masking) return send(res, upstream.status, downstreamResponseHeaders(upstream.headers), raw, trace);
+
+  const masked = maskHttpResponse(
+    { status: upstream.status, headers: upstream.headers, body: raw },
+    { plan: masking, records: (json) => conn.dialect.maskableRecords(classification, json), maxBodyBytes: deps.maskingMaxBodyBytes },
+  );
+  trace.masking = masked.stats;
+  // what a caller may see depends on who asks: no shared cache may keep it
+  send(res, upstream.status, { ...downstreamResponseHeaders(masked.headers), 'cache-control': 'private, no-store' }, masked.body, trace);
+}
+
+async function streamThrough(upstream: UpstreamResponse, res: ServerResponse, trace: Trace): Promise<void> {
+  res.writeHead(upstream.status, downstreamResponseHeaders(upstream.headers));
   upstream.body.on('data', (c: Buffer) => (trace.bytesOut += c.length));
   await pipeline(upstream.body, res);
+}
+
+function send(res: ServerResponse, status: number, headers: Record<string, string | string[]>, body: Buffer, trace: Trace): void {
+  res.writeHead(status, { ...headers, 'content-length': String(body.length) });
+  res.end(body);
+  trace.bytesOut = body.length;
+}
+
+/** Reads until the end or until more than `limit` bytes arrived, whichever comes first. */
+async function readUpTo(body: Readable, limit: number): Promise<{ chunks: Buffer[]; complete: boolean }> {
+  const chunks: Buffer[] = [];
+  let size = 0;
+  for await (const chunk of body) {
+    chunks.push(chunk as Buffer);
+    size += (chunk as Buffer).length;
+    if (size > limit) return { chunks, complete: false };
+  }
+  return { chunks, complete: true };
+}
+
+async function* prepend(first: Buffer[], rest: Readable): AsyncGenerator<Buffer> {
+  yield* first;
+  for await (const chunk of rest) yield chunk as Buffer;
+}
+
+function learnCollections(deps: HandlerDeps, conn: ConnectionRuntime, classification: Classification, headers: UpstreamResponse['headers'], raw: Buffer, requestId: string): void {
+  const encoding = headers['content-encoding'];
+  if (encoding !== undefined && encoding !== 'identity') return; // asked for identity; an upstream that compresses anyway is looked up later
+  try {
+    conn.directory.learn(conn.dialect.collectionsInResponse(classification, JSON.parse(raw.toString('utf8'))));
+  } catch (err) {
+    deps.logger.warn({ err, requestId }, 'could not learn collections from the upstream response');
+  }
 }
 
 function fail(deps: HandlerDeps, req: IncomingMessage, res: ServerResponse, trace: Trace, err: VecgateError): void {
@@ -184,6 +236,7 @@ function finish(deps: HandlerDeps, req: IncomingMessage, res: ServerResponse, tr
     status: error ? (res.headersSent && trace.upstreamStatus ? trace.upstreamStatus : error.status) : res.statusCode,
     ...(error ? { error: { code: error.code, message: error.message } } : {}),
     ...(trace.upstreamStatus !== undefined ? { upstream: { status: trace.upstreamStatus, latencyMs: round(trace.upstreamLatencyMs ?? 0) } } : {}),
+    ...(trace.masking ? { masking: maskingEvidence(trace.masking) } : {}),
     latencyMs: round(latencyMs),
     bytesIn: trace.bytesIn,
     bytesOut: trace.bytesOut,
@@ -192,6 +245,16 @@ function finish(deps: HandlerDeps, req: IncomingMessage, res: ServerResponse, tr
   const labels = { connection: record.connection ?? '', operation: record.operation ?? '' };
   deps.metrics.requests.inc({ ...labels, effect: record.decision.effect, status: String(record.status) });
   deps.metrics.duration.observe(labels, latencyMs / 1000);
+}
+
+function maskingEvidence(s: MaskStats): MaskingEvidence {
+  return {
+    rulesApplied: s.rulesApplied,
+    rulesExempted: s.rulesExempted,
+    detectorsFired: Object.entries(s.detectorsFired).map(([detector, count]) => ({ detector, count })),
+    fieldsMasked: Object.entries(s.fieldsMasked).map(([field, count]) => ({ field, count })),
+    valuesMasked: s.valuesMasked,
+  };
 }
 
 function round(ms: number): number {

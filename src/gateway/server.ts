@@ -13,6 +13,7 @@ import { createCachingVerifier } from '../identity/cached-verifier';
 import { createTokenVerifier } from '../identity/verifier';
 import type { TokenVerifier } from '../identity/types';
 import { compilePolicy } from '../policy/evaluate';
+import { compileMasking } from '../masking';
 import { createConnections } from './connections';
 import { createRequestHandler, type HandlerDeps } from './handler';
 import { createGatewayMetrics } from './metrics';
@@ -49,6 +50,8 @@ export async function startGateway(loaded: LoadedConfig, options: GatewayOptions
     connections,
     verifier: options.verifier ?? buildVerifier(config.identity, clock, logger),
     policy: compilePolicy(config.policy.rules),
+    masker: compileMasking(config.masking.rules, { tokenKey: loaded.maskingTokenKey }),
+    maskingMaxBodyBytes: config.masking.settings.maxBodyBytes,
     audit,
     metrics,
     clock,

@@ -33,7 +33,7 @@ const field = z
   .union([fieldPath, z.strictObject({ path: fieldPath, style })], {
     error: 'must be a field path (metadata.email) or { path: metadata.email, style: partial } to give this field its own style',
   })
-  .transform((f) => (typeof f === 'string' ? { path: f } : f));
+  .transform((f): { path: string; style?: MaskStyle } => (typeof f === 'string' ? { path: f } : f));
 
 const customPattern = z
   .strictObject({

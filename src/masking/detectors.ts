@@ -20,8 +20,12 @@ export type FindSpans = (text: string) => Span[];
 // ---------------------------------------------------------------------------------------------
 // e-mail
 
-/** RFC 5322 atext, the characters of an unquoted local part, plus the dots between them */
-const LOCAL_CHAR = /[A-Za-z0-9.!#$%&'*+/=?^_`{|}~-]/;
+/**
+ * The local-part characters addresses use in practice. RFC 5322 also allows / = ? & # and others,
+ * but those chars join an address to the URL or text around it (https://x.com/?to=jane@x.com);
+ * an address using them is still masked from the last such character on.
+ */
+const LOCAL_CHAR = /[A-Za-z0-9._%+'-]/;
 const DOMAIN_CHAR = /[A-Za-z0-9.-]/;
 const LABEL = /^[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?$/;
 const TLD = /^(?:[A-Za-z]{2,63}|xn--[A-Za-z0-9-]{1,59})$/;
@@ -41,16 +45,22 @@ export function findEmails(text: string): Span[] {
     while (start > 0 && LOCAL_CHAR.test(text[start - 1] as string)) start--;
     // a local part never starts with a dot; "see:.john@x.com" starts at john
     while (start < at && text[start] === '.') start++;
+    // "a..b@x.com" is no address, but b@x.com within it is
+    const doubled = text.slice(start, at).lastIndexOf('..');
+    if (doubled !== -1) start += doubled + 2;
     const local = text.slice(start, at);
-    if (local === '' || local.endsWith('.') || local.includes('..') || local.length > 64) continue;
+    if (local === '' || local.endsWith('.') || local.length > 64) continue;
 
     let end = at + 1;
     while (end < text.length && DOMAIN_CHAR.test(text[end] as string)) end++;
     // sentence punctuation after the address is not part of it
     while (end > at + 1 && (text[end - 1] === '.' || text[end - 1] === '-')) end--;
-    const domain = text.slice(at + 1, end);
-    const labels = domain.split('.');
-    if (labels.length < 2 || domain.length > 253 || !labels.every((l) => LABEL.test(l))) continue;
+    const labels = text.slice(at + 1, end).split('.');
+    // jane@example.com.txt (a file named after an address) holds jane@example.com
+    if (labels.length > 2 && NOT_TLDS.has((labels[labels.length - 1] as string).toLowerCase())) {
+      end -= (labels.pop() as string).length + 1;
+    }
+    if (labels.length < 2 || end - at - 1 > 253 || !labels.every((l) => LABEL.test(l))) continue;
     const tld = labels[labels.length - 1] as string;
     if (!TLD.test(tld) || NOT_TLDS.has(tld.toLowerCase())) continue;
     spans.push({ start, end, detector: 'email' });
@@ -74,27 +84,22 @@ export function findEmails(text: string): Span[] {
  * told apart from ids.
  */
 const GROUPS = (n: number) => `[ .\\/-]?\\d{2,8}(?:([ .\\/-])\\d{2,8}(?:\\${n}\\d{2,8}){0,4})?`;
-const PHONE = new RegExp(
-  [
-    String.raw`(?<![\w.,\/+-])\+[1-9]\d{8,14}(?![\w@]|[.,:\/-]\w)`,
-    String.raw`(?<![\w.,\/+-])\+[1-9]\d{0,2}(?:[ .-]?\(0\)[ .-]?|[ .-]?)(?:\(\d{1,5}\)|\d{1,5})${GROUPS(1)}(?![\w@]|[.,:\/-]\w)`,
-    String.raw`(?<![\w.,\/+(-]|\d:)\(\d{2,5}\)${GROUPS(2)}(?![\w@]|[.,:\/-]\w)`,
-    String.raw`(?<![\w.,\/+-]|\d:)0\d{1,4}[ .\/-]\d{2,8}(?:([ .\/-])\d{2,8}(?:\3\d{2,8}){0,4})?(?![\w@]|[.,:\/-]\w)`,
-    String.raw`(?<![\w.,\/+-]|\d:)(?:1[ .-])?[2-9]\d{2}([ .-])\d{3}\4\d{4}(?![\w@]|[.,:\/-]\w)`,
-  ].join('|'),
-  'g',
-);
+const PHONE_SOURCE = [
+  String.raw`(?<![\w.,\/+-])\+[1-9]\d{8,14}(?![\w@]|[.,:\/-]\w)`,
+  String.raw`(?<![\w.,\/+-])\+[1-9]\d{0,2}(?:[ .-]?\(0\)[ .-]?|[ .-]?)(?:\(\d{1,5}\)|\d{1,5})${GROUPS(1)}(?![\w@]|[.,:\/-]\w)`,
+  String.raw`(?<![\w.,\/+(-]|\d:)\(\d{2,5}\)${GROUPS(2)}(?![\w@]|[.,:\/-]\w)`,
+  String.raw`(?<![\w.,\/+-]|\d:)0\d{1,4}[ .\/-]\d{2,8}(?:([ .\/-])\d{2,8}(?:\3\d{2,8}){0,4})?(?![\w@]|[.,:\/-]\w)`,
+  String.raw`(?<![\w.,\/+-]|\d:)(?:1[ .-])?[2-9]\d{2}([ .-])\d{3}\4\d{4}(?![\w@]|[.,:\/-]\w)`,
+].join('|');
 
 export function findPhones(text: string): Span[] {
-  if (!/\d/.test(text)) return [];
-  const spans: Span[] = [];
-  for (const m of matchAll(PHONE, text)) {
-    const digits = m[0].replace(/\D/g, '');
-    if (digits.length < 9 || digits.length > 15) continue;
-    if (looksLikeDottedQuad(m[0])) continue;
-    spans.push({ start: m.index, end: m.index + m[0].length, detector: 'phone' });
-  }
-  return spans;
+  if (countDigits(text, 9) < 9) return [];
+  return matchesAtNumbers(PHONE_SOURCE, text, '[+(]?\\d+', isPhone).map((m) => ({ start: m.index, end: m.index + m[0].length, detector: 'phone' }));
+}
+
+function isPhone(candidate: string): boolean {
+  const digits = countDigits(candidate, 16);
+  return digits >= 9 && digits <= 15 && !looksLikeDottedQuad(candidate);
 }
 
 /** 10.20.30.40-like: four dot-separated groups of at most 3 digits, an address or version, not a phone */
@@ -111,21 +116,18 @@ function looksLikeDottedQuad(s: string): boolean {
  * Luhn-valid. Cards of networks starting with 1, 7, 8 or 9 are not found; that keeps most numeric
  * ids (timestamps, snowflakes) out.
  */
-const CARD = /(?<![\w.,\/+-])(?:[2-6]\d{12,18}|[2-6]\d{3}([ -])\d{4,6}(?:\1\d{1,5}){1,3})(?![\w]|[.,\/-]\d)/g;
+const CARD_SOURCE = String.raw`(?<![\w.,/+-])(?:[2-6]\d{12,18}|[2-6]\d{3}([ -])\d{4,6}(?:\1\d{1,5}){1,3})(?![\w]|[.,/-]\d)`;
 
 export function findPaymentCards(text: string): Span[] {
-  if (!/\d/.test(text)) return [];
-  const spans: Span[] = [];
-  for (const m of matchAll(CARD, text)) {
-    const raw = m[0];
-    const digits = raw.replace(/\D/g, '');
-    if (digits.length < 13 || digits.length > 19) continue;
-    const groups = raw.split(/[ -]/).map((g) => g.length);
-    if (groups.length > 1 && !printedCardGroups(groups)) continue;
-    if (!luhnValid(digits)) continue;
-    spans.push({ start: m.index, end: m.index + raw.length, detector: 'payment_card' });
-  }
-  return spans;
+  if (countDigits(text, 13) < 13) return [];
+  return matchesAtNumbers(CARD_SOURCE, text, '\\d+', isPaymentCard).map((m) => ({ start: m.index, end: m.index + m[0].length, detector: 'payment_card' }));
+}
+
+function isPaymentCard(candidate: string): boolean {
+  const digits = candidate.replace(/\D/g, '');
+  if (digits.length < 13 || digits.length > 19) return false;
+  const groups = candidate.split(/[ -]/).map((g) => g.length);
+  return (groups.length === 1 || printedCardGroups(groups)) && luhnValid(digits);
 }
 
 function printedCardGroups(g: number[]): boolean {
@@ -154,7 +156,7 @@ export function luhnValid(digits: string): boolean {
 const IBAN_START = /(?<![A-Za-z0-9])[A-Z]{2}\d{2}/g;
 
 export function findIbans(text: string): Span[] {
-  if (!/[A-Z]{2}\d{2}/.test(text)) return [];
+  if (text.length < 15 || !/[A-Z]{2}\d{2}/.test(text)) return [];
   const spans: Span[] = [];
   let after = 0;
   for (const m of matchAll(IBAN_START, text)) {
@@ -167,46 +169,64 @@ export function findIbans(text: string): Span[] {
   return spans;
 }
 
-/** The longest valid IBAN starting at `start`, as its end offset. */
+/**
+ * The longest valid IBAN starting at `start`, as its end offset. Reads at most 34 characters;
+ * the mod-97 remainder of the account part is kept as it grows, so each candidate end costs four
+ * more digits, not a new pass.
+ */
 function ibanEnd(text: string, start: number): number | undefined {
-  // Candidate ends: each place where the characters read so far stop at a word boundary.
-  const ends: number[] = [];
+  const head = text.slice(start, start + 4);
+  let remainder = 0;
+  let best: number | undefined;
   let chars = 4;
-  let i = start + 4;
   let sinceSpace = 4;
+  let i = start + 4;
   while (i < text.length && chars < 34) {
-    const c = text[i] as string;
-    if (c === ' ' && sinceSpace === 4 && /[A-Z0-9]/.test(text[i + 1] ?? '')) {
+    const c = text.charCodeAt(i);
+    if (c === 32 && sinceSpace === 4 && isUpperAlnum(text.charCodeAt(i + 1))) {
       sinceSpace = 0;
       i++;
       continue;
     }
-    if (!/[A-Z0-9]/.test(c)) break;
+    if (!isUpperAlnum(c)) break;
+    remainder = mod97Append(remainder, c);
     chars++;
     sinceSpace++;
     i++;
-    if (!/[A-Za-z0-9]/.test(text[i] ?? '')) ends.push(i);
+    // an IBAN ends where a word ends, and has 15-34 characters
+    if (chars >= 15 && !isAlnum(text.charCodeAt(i)) && ibanRemainder(remainder, head) === 1) best = i;
   }
-  for (const end of ends.reverse()) {
-    const compact = text.slice(start, end).replace(/ /g, '');
-    if (compact.length >= 15 && compact.length <= 34 && ibanChecksumValid(compact)) return end;
-  }
-  return undefined;
+  return best;
+}
+
+function isUpperAlnum(c: number): boolean {
+  return (c >= 48 && c <= 57) || (c >= 65 && c <= 90);
+}
+
+function isAlnum(c: number): boolean {
+  return isUpperAlnum(c) || (c >= 97 && c <= 122);
+}
+
+/** Appends one character (0-9 as itself, A-Z as 10-35) to a mod-97 remainder. */
+function mod97Append(remainder: number, c: number): number {
+  const value = c >= 65 ? c - 55 : c - 48;
+  return value >= 10 ? (remainder * 100 + value) % 97 : (remainder * 10 + value) % 97;
+}
+
+/** The remainder of account + country + check digits, and a check-digit range check. */
+function ibanRemainder(accountRemainder: number, head: string): number {
+  const check = Number(head.slice(2, 4));
+  if (check < 2 || check > 98) return -1;
+  let r = accountRemainder;
+  for (let k = 0; k < 4; k++) r = mod97Append(r, head.charCodeAt(k));
+  return r;
 }
 
 export function ibanChecksumValid(iban: string): boolean {
-  const check = Number(iban.slice(2, 4));
-  if (check < 2 || check > 98) return false;
-  const rearranged = iban.slice(4) + iban.slice(0, 4);
   let remainder = 0;
-  for (const c of rearranged) {
-    const code = c.charCodeAt(0);
-    const value = code >= 65 ? code - 55 : code - 48;
-    remainder = value >= 10 ? (remainder * 100 + value) % 97 : (remainder * 10 + value) % 97;
-  }
-  return remainder === 1;
+  for (let k = 4; k < iban.length; k++) remainder = mod97Append(remainder, iban.charCodeAt(k));
+  return ibanRemainder(remainder, iban.slice(0, 4)) === 1;
 }
-
 // ---------------------------------------------------------------------------------------------
 // US SSN
 
@@ -214,7 +234,7 @@ export function ibanChecksumValid(iban: string): boolean {
 const SSN = /(?<![\w-])(?!000|666|9\d\d)\d{3}-(?!00)\d{2}-(?!0000)\d{4}(?![\w]|-\d)/g;
 
 export function findUsSsns(text: string): Span[] {
-  if (!text.includes('-')) return [];
+  if (text.length < 11 || !text.includes('-')) return [];
   return [...matchAll(SSN, text)].map((m) => ({ start: m.index, end: m.index + m[0].length, detector: 'us_ssn' }));
 }
 
@@ -225,7 +245,7 @@ const OCTET = '(?:25[0-5]|2[0-4]\\d|1\\d\\d|[1-9]?\\d)';
 const IPV4 = new RegExp(`(?<![\\w.])${OCTET}(?:\\.${OCTET}){3}(?![\\w]|\\.\\d)`, 'g');
 
 export function findIpv4s(text: string): Span[] {
-  if (!text.includes('.')) return [];
+  if (text.length < 7 || !text.includes('.')) return [];
   return [...matchAll(IPV4, text)].map((m) => ({ start: m.index, end: m.index + m[0].length, detector: 'ipv4' }));
 }
 
@@ -300,10 +320,15 @@ export function customDetector(name: string, pattern: string, flags = ''): FindS
   const re = new RegExp(pattern, `${flags.replace(/[gy]/g, '')}g`);
   return (text) => {
     const spans: Span[] = [];
+    let covered = 0;
     for (let from = 0; from < text.length; from += CUSTOM_WINDOW - CUSTOM_OVERLAP) {
       const window = text.slice(from, from + CUSTOM_WINDOW);
       for (const m of matchAll(re, window)) {
-        if (m[0].length > 0) spans.push({ start: from + m.index, end: from + m.index + m[0].length, detector: name });
+        const start = from + m.index;
+        // the overlap is read twice: a match found in the previous window is not reported again
+        if (m[0].length === 0 || start < covered) continue;
+        spans.push({ start, end: start + m[0].length, detector: name });
+        covered = start + m[0].length;
       }
       if (from + CUSTOM_WINDOW >= text.length) break;
     }
@@ -357,6 +382,35 @@ export function resolveOverlaps(spans: readonly Span[], order: readonly string[]
     }
   }
   return regions;
+}
+
+/** The number of ASCII digits in `text`, counting no further than `enough`: a cheap test before a pattern runs. */
+function countDigits(text: string, enough: number): number {
+  let n = 0;
+  for (let i = 0; i < text.length && n < enough; i++) {
+    const c = text.charCodeAt(i);
+    if (c >= 48 && c <= 57) n++;
+  }
+  return n;
+}
+
+/**
+ * Matches of a pattern tried only where `starts` finds the beginning of a number, rather than at
+ * every character: the phone and card patterns are long alternations, and most text has few numbers.
+ * The sticky regex is made per call (V8 caches the compiled pattern), so no lastIndex is shared.
+ */
+function matchesAtNumbers(source: string, text: string, starts: string, accept: (candidate: string) => boolean): RegExpExecArray[] {
+  const sticky = new RegExp(source, 'y');
+  const number = new RegExp(starts, 'g');
+  const found: RegExpExecArray[] = [];
+  for (let start = number.exec(text); start !== null; start = number.exec(text)) {
+    sticky.lastIndex = start.index;
+    const m = sticky.exec(text);
+    if (m === null || !accept(m[0])) continue;
+    found.push(m);
+    number.lastIndex = Math.max(number.lastIndex, start.index + m[0].length);
+  }
+  return found;
 }
 
 /** Every match of a global regex; String#matchAll works on a copy, so no lastIndex is shared. */

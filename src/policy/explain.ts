@@ -1,6 +1,7 @@
 import type { Config } from '../config/schema';
 import type { Classification, Dialect, DialectName, OperationClass } from '../dialect/types';
 import { routeRequest } from '../gateway/routing';
+import { compileMasking } from '../masking';
 import { compilePolicy, decide, type Decision } from './evaluate';
 
 /** A what-if question for `vecgate policy explain`: a request, or an operation on collections. */
@@ -19,6 +20,8 @@ export interface Explanation {
   operation: OperationClass;
   collections: string[];
   decision: Decision;
+  /** which masking rules would apply to the response, and what they mask */
+  masking: string[];
   lines: string[];
 }
 
@@ -36,7 +39,7 @@ export function explain(config: Config, dialectFor: (name: DialectName) => Diale
     const result = dialectFor(conn.dialect).classify({ method: q.request.method.toUpperCase(), path: route.path, segments: route.segments, query: route.query, body: q.request.body });
     if (!result.known) {
       lines.push(`request: ${q.request.method.toUpperCase()} ${route.path}`, `unknown endpoint: ${result.reason}`, 'outcome: DENY (unknown endpoints are denied by default)');
-      return { operation: 'admin', collections: [], decision: { effect: 'deny', ruleId: 'unknown-endpoint', explanation: result.reason }, lines };
+      return { operation: 'admin', collections: [], decision: { effect: 'deny', ruleId: 'unknown-endpoint', explanation: result.reason }, masking: [], lines };
     }
     classification = result.classification;
     operation = classification.operation;
@@ -50,5 +53,8 @@ export function explain(config: Config, dialectFor: (name: DialectName) => Diale
   if (!operation) throw new Error('give either a request (--method and --path) or an --operation');
   const decision = decide(compilePolicy(config.policy.rules), { subject: q.subject, groups: q.groups, connection: conn.name, operation, collections });
   lines.push(`collections: ${collections.length ? collections.join(', ') : '(none: connection-level)'}`, `outcome: ${decision.effect.toUpperCase()} by rule ${decision.ruleId}`, decision.explanation);
-  return { classification, operation, collections, decision, lines };
+  // explain never masks a value, so the token style needs no real key here
+  const masking = compileMasking(config.masking.rules, { tokenKey: Buffer.alloc(32) }).explain({ connection: conn.name, collections, groups: q.groups });
+  lines.push(...masking.map((m) => `masking: ${m}`));
+  return { classification, operation, collections, decision, masking, lines };
 }

@@ -13,9 +13,9 @@ export function chromaMaskableRecords(classification: Classification, body: unkn
     case 'chroma.collection_get':
       return getRecords(body);
     case 'chroma.collection_query':
-      return nestedRecords(body, QUERY_KEYS, false);
+      return nestedRecords(body, QUERY_KEYS);
     case 'chroma.collection_search':
-      return nestedRecords(body, SEARCH_KEYS, true);
+      return nestedRecords(body, SEARCH_KEYS);
     case 'chroma.get_collection':
     case 'chroma.create_collection':
     case 'chroma.fork_collection': {
@@ -72,8 +72,11 @@ function getRecords(body: unknown): RecordView[] | undefined {
   return columns ? recordViews(columns, ids.length) : undefined;
 }
 
-/** query / search: the same arrays nested one level deeper, one inner list per query embedding */
-function nestedRecords(body: unknown, keys: ReadonlySet<string>, innerMayBeNull: boolean): RecordView[] | undefined {
+/**
+ * query / search: the same arrays nested one level deeper, one inner list per query. An inner null
+ * (search leaves out a column per search) holds nothing to mask.
+ */
+function nestedRecords(body: unknown, keys: ReadonlySet<string>): RecordView[] | undefined {
   if (!isJsonObject(body) || !onlyKnownKeys(body, keys)) return undefined;
   const ids = body.ids;
   if (!Array.isArray(ids) || !ids.every(isStringArray)) return undefined;
@@ -90,9 +93,7 @@ function nestedRecords(body: unknown, keys: ReadonlySet<string>, innerMayBeNull:
     for (const key of DATA_COLUMNS) {
       const column = outer[key];
       if (column === null) continue;
-      const innerColumn = column[q];
-      if (innerColumn === null && innerMayBeNull) continue;
-      inner[key] = innerColumn;
+      inner[key] = column[q];
     }
     const columns = columnsOf(inner, queryIds.length);
     if (!columns) return undefined;

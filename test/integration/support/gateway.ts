@@ -24,6 +24,7 @@ export interface TestGatewayOptions {
   audit?: Record<string, unknown>;
   identity?: Record<string, unknown>;
   credential?: { env: string; header?: string };
+  masking?: Record<string, unknown>;
   env?: Record<string, string>;
   mongoUri?: string;
 }
@@ -49,6 +50,7 @@ export async function startTestGateway(options: TestGatewayOptions = {}): Promis
     connections: [{ name: 'demo', dialect: 'chroma', upstream: options.upstream ?? stack.chromaUrl, listen: { port: 0 }, ...(options.credential ? { credential: options.credential } : {}) }],
     policy: { rules: TEST_RULES },
     audit: { mongodbUri: mongoUri, database, flushIntervalMs: 5, ...options.audit },
+    ...(options.masking ? { masking: options.masking } : {}),
   });
   const loaded = parseConfig(yaml, 'test gateway', { ...options.env });
   const gateway = await startGateway(loaded, { clock: systemClock, logger: pino({ level: process.env.VECGATE_TEST_LOG ?? 'silent' }) });

@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import { createServer, request, type IncomingHttpHeaders, type Server } from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
+import { createBrotliCompress, createDeflate, createGzip } from 'node:zlib';
 
 export interface TappedRequest {
   method: string;
@@ -12,6 +13,13 @@ export interface TappedRequest {
 
 export type TapMode = 'forward' | 'reset' | 'hang';
 
+/** A canned answer the tap gives instead of forwarding (to test bodies a real Chroma never sends). */
+export interface TapAnswer {
+  status: number;
+  headers: Record<string, string>;
+  body: Buffer | string;
+}
+
 /**
  * A recording HTTP hop between the gateway and the real Chroma: it shows what the upstream
  * receives (headers, exact body bytes), and can misbehave on demand to test upstream faults.
@@ -20,6 +28,10 @@ export interface Tap {
   url: string;
   seen: TappedRequest[];
   mode: TapMode;
+  /** compress every answer this way, sent chunked (no content-length), whatever the client asked */
+  compress?: 'gzip' | 'deflate' | 'br';
+  /** answer the next requests with this instead of forwarding */
+  answer?: TapAnswer;
   close(): Promise<void>;
 }
 
@@ -35,9 +47,19 @@ export async function startTap(target: string): Promise<Tap> {
       tap.seen.push({ method: req.method ?? '', url: req.url ?? '', headers: req.headers, bodySha256: createHash('sha256').update(body).digest('hex'), bodyLength: body.length });
       if (tap.mode === 'reset') return req.socket.destroy();
       if (tap.mode === 'hang') return;
+      if (tap.answer) {
+        res.writeHead(tap.answer.status, tap.answer.headers);
+        return void res.end(tap.answer.body);
+      }
       const out = request({ host: upstream.hostname, port: upstream.port, method: req.method, path: req.url, headers: { ...req.headers, host: upstream.host } }, (up) => {
-        res.writeHead(up.statusCode ?? 502, up.headers);
-        up.pipe(res);
+        const encoder = tap.compress === 'gzip' ? createGzip() : tap.compress === 'deflate' ? createDeflate() : tap.compress === 'br' ? createBrotliCompress() : undefined;
+        if (!encoder) {
+          res.writeHead(up.statusCode ?? 502, up.headers);
+          return void up.pipe(res);
+        }
+        const { 'content-length': _dropped, ...headers } = up.headers;
+        res.writeHead(up.statusCode ?? 502, { ...headers, 'content-encoding': tap.compress as string, 'transfer-encoding': 'chunked' });
+        up.pipe(encoder).pipe(res);
       });
       out.on('error', () => res.destroy());
       out.end(body);

@@ -1,4 +1,5 @@
 import { createHash, randomUUID } from 'node:crypto';
+import { ApplicationFailure } from '@temporalio/client';
 import type { ApprovalNotifier } from '../../../activities/notifier';
 import type {
   ApprovalPolicy,
@@ -21,14 +22,16 @@ export class RecordingNotifier implements ApprovalNotifier {
   /** messages actually posted (a retried post finds the earlier one and posts nothing) */
   readonly posts = new Map<string, { ref: MessageRef; state: ApprovalState }>();
   readonly updates = new Map<string, { ref: MessageRef; state: ApprovalState }[]>();
-  /** approvals whose calls all fail, like a chat outage */
+  /** approvals whose calls all fail, like a chat outage (retried, then given up) */
   readonly failing = new Set<string>();
+  /** approvals whose calls are refused for good, like a channel that no longer exists (not retried) */
+  readonly rejecting = new Set<string>();
   /** post() calls per approval, retries included */
   readonly postCalls = new Map<string, number>();
 
   async post(state: ApprovalState): Promise<MessageRef> {
     this.postCalls.set(state.approvalId, (this.postCalls.get(state.approvalId) ?? 0) + 1);
-    if (this.failing.has(state.approvalId)) throw new Error('chat is down');
+    this.failIfBroken(state.approvalId);
     const earlier = this.posts.get(state.approvalId);
     if (earlier) return earlier.ref;
     const ref = { channel: 'C-APPROVALS', ts: `${1700000000 + this.posts.size}.000100` };
@@ -37,10 +40,15 @@ export class RecordingNotifier implements ApprovalNotifier {
   }
 
   async update(ref: MessageRef, state: ApprovalState): Promise<void> {
-    if (this.failing.has(state.approvalId)) throw new Error('chat is down');
+    this.failIfBroken(state.approvalId);
     const updates = this.updates.get(state.approvalId) ?? [];
     updates.push({ ref, state });
     this.updates.set(state.approvalId, updates);
+  }
+
+  private failIfBroken(approvalId: string): void {
+    if (this.failing.has(approvalId)) throw new Error('chat is down');
+    if (this.rejecting.has(approvalId)) throw ApplicationFailure.nonRetryable('channel_not_found', 'SLACK_CHANNEL_NOT_FOUND');
   }
 
   /** The statuses the message was edited to show, in order. */

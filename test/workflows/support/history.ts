@@ -1,5 +1,5 @@
 import { defaultPayloadConverter, type WorkflowHandle } from '@temporalio/client';
-import { DefaultLogger, Runtime, type Logger } from '@temporalio/worker';
+import { DefaultLogger, Runtime, type Logger, type LogLevel, type LogMetadata } from '@temporalio/worker';
 
 /** An update as the workflow history records it: accepted (with its input), then completed. */
 export interface RecordedUpdate {
@@ -39,16 +39,28 @@ export async function updatesInHistory(handle: WorkflowHandle): Promise<Recorded
   return [...byId.values()];
 }
 
-/**
- * Workers log every workflow log line at INFO; tests keep warnings only. The runtime is per
- * process and installed once.
- */
-export function quietRuntime(): Logger {
-  const logger = new DefaultLogger('WARN');
-  try {
-    Runtime.install({ logger });
-  } catch {
-    // already installed by an earlier test file in this jest worker
-  }
-  return logger;
+export interface CapturedLog {
+  level: LogLevel;
+  message: string;
+  meta?: LogMetadata;
 }
+
+/**
+ * Routes the SDK's logs (workflow `log`, worker, and core's native ones) into a list, WARN and up,
+ * so expected failures (a chat outage) do not flood the test output and tests can assert on them.
+ * The runtime is per process: installed once; a later call returns the same list.
+ */
+export function captureRuntimeLogs(): { logger: Logger; logs: CapturedLog[] } {
+  const store = globalThis as { [CAPTURED]?: { logger: Logger; logs: CapturedLog[] } };
+  const existing = store[CAPTURED];
+  if (existing) return existing;
+  const logs: CapturedLog[] = [];
+  const logger = new DefaultLogger('WARN', (entry) => {
+    logs.push({ level: entry.level, message: entry.message, meta: entry.meta });
+  });
+  Runtime.install({ logger, telemetryOptions: { logging: { filter: { core: 'WARN', other: 'WARN' }, forward: {} } } });
+  store[CAPTURED] = { logger, logs };
+  return store[CAPTURED];
+}
+
+const CAPTURED = Symbol.for('vecgate.test.temporalLogs');

@@ -1,0 +1,111 @@
+/**
+ * What masking adds to one Chroma `get` response of 1,000 records (documents and metadata, some of
+ * them with personal data), side by side in one run: a no-op pass-through, a JSON parse+stringify
+ * pass-through, and maskHttpResponse with every detector and one designated field. Sides alternate
+ * in rounds so that machine noise hits all alike. Printed: p50/p99 per side and the ratios.
+ * Run: `npx tsc -p tsconfig.build.json && node dist/bench/masking.js`.
+ * Settings: BENCH_ROUNDS, BENCH_ITERATIONS (per round and side), BENCH_DIM (embedding size, 0 = none).
+ */
+import { cpus } from 'node:os';
+import { chromaMaskableRecords } from '../src/dialect/chroma/records';
+import type { Classification } from '../src/dialect/types';
+import { compileMasking, maskHttpResponse, maskingRuleSchema, type MaskPlan } from '../src/masking';
+
+const env = process.env;
+const ROUNDS = Number(env.BENCH_ROUNDS ?? 10);
+const ITERATIONS = Number(env.BENCH_ITERATIONS ?? 20);
+const RECORDS = 1000;
+const DIMS = env.BENCH_DIM !== undefined ? [Number(env.BENCH_DIM)] : [0, 384];
+
+const classification: Classification = { endpoint: 'chroma.collection_get', operation: 'export', collections: [], bulk: true, reason: 'bench' };
+
+function main(): void {
+  const masker = compileMasking(
+    [
+      maskingRuleSchema.parse({
+        id: 'bench-pii',
+        fields: ['metadata.ssn'],
+        detectors: ['email', 'phone', 'payment_card', 'iban', 'us_ssn', 'ipv4', 'ipv6'],
+        style: 'partial',
+      }),
+    ],
+    { tokenKey: undefined },
+  );
+  const plan = masker.planFor({ connection: 'bench', collections: ['docs'], groups: ['analysts'] }) as MaskPlan;
+
+  console.log(`node ${process.version}, ${cpus().length} cores (${cpus()[0]?.model ?? 'unknown'}), ${RECORDS} records, ${ROUNDS} rounds x ${ITERATIONS} iterations per side`);
+  for (const dim of DIMS) {
+    const body = Buffer.from(JSON.stringify(chromaGetResponse(RECORDS, dim)));
+    const response = { status: 200, headers: { 'content-type': 'application/json', 'content-length': String(body.length) }, body };
+    const sides: Record<string, () => unknown> = {
+      'no-op': () => response.body,
+      'parse+stringify': () => Buffer.from(JSON.stringify(JSON.parse(response.body.toString('utf8')))),
+      mask: () => maskHttpResponse(response, { plan, records: (json) => chromaMaskableRecords(classification, json), maxBodyBytes: 64 * 1024 * 1024 }),
+    };
+    const samples: Record<string, number[]> = Object.fromEntries(Object.keys(sides).map((k) => [k, []]));
+    for (const run of Object.values(sides)) for (let i = 0; i < 5; i++) run(); // warm-up
+    for (let round = 0; round < ROUNDS; round++) {
+      for (const [name, run] of Object.entries(sides)) {
+        for (let i = 0; i < ITERATIONS; i++) {
+          const started = process.hrtime.bigint();
+          run();
+          (samples[name] as number[]).push(Number(process.hrtime.bigint() - started) / 1e6);
+        }
+      }
+    }
+    const stats = (maskHttpResponse(response, { plan, records: (json) => chromaMaskableRecords(classification, json), maxBodyBytes: 64 * 1024 * 1024 })).stats;
+    console.log(`\nembeddings: ${dim === 0 ? 'none' : `${dim} dims`}; body ${(body.length / 1024).toFixed(0)} KiB; masked ${stats.valuesMasked} values (${JSON.stringify(stats.detectorsFired)}, fields ${JSON.stringify(stats.fieldsMasked)})`);
+    const row = (name: string) => {
+      const s = samples[name] as number[];
+      return { p50: percentile(s, 50), p99: percentile(s, 99) };
+    };
+    for (const name of Object.keys(sides)) {
+      const { p50, p99 } = row(name);
+      console.log(`  ${name.padEnd(16)} p50 ${p50.toFixed(2).padStart(8)} ms   p99 ${p99.toFixed(2).padStart(8)} ms`);
+    }
+    const mask = row('mask');
+    const plain = row('parse+stringify');
+    console.log(`  mask vs parse+stringify: x${(mask.p50 / plain.p50).toFixed(2)} at p50, x${(mask.p99 / plain.p99).toFixed(2)} at p99; added ${(mask.p50 - plain.p50).toFixed(2)} ms at p50`);
+    console.log(`  mask added over no-op: ${(mask.p50 - row('no-op').p50).toFixed(2)} ms at p50, ${(mask.p99 - row('no-op').p99).toFixed(2)} ms at p99 (${((mask.p50 * 1000) / RECORDS).toFixed(1)} µs per record)`);
+  }
+}
+
+/** A deterministic get response: every fifth document and some metadata carry personal data. */
+function chromaGetResponse(n: number, dim: number) {
+  const rand = mulberry32(11);
+  const filler = 'The gateway forwards vector search requests and records every decision for the audit trail. ';
+  const ids: string[] = [];
+  const documents: string[] = [];
+  const metadatas: Record<string, string | number | boolean>[] = [];
+  const embeddings: number[][] = [];
+  for (let i = 0; i < n; i++) {
+    ids.push(`rec-${i}`);
+    const pii =
+      i % 5 === 0
+        ? ` Contact jane.doe${i}@example.com or +49 30 ${1000000 + i}; card 4111 1111 1111 1111.`
+        : i % 7 === 0
+          ? ` Refund to DE89 3704 0044 0532 0130 00 from 192.168.${i % 256}.10.`
+          : ' Version 2.4.1 released on 2024-05-01 with build 1718000000000.';
+    documents.push(filler.repeat(2) + pii);
+    metadatas.push({ team: `t${i % 7}`, page: i, reviewed: i % 2 === 0, ...(i % 3 === 0 ? { owner: `owner${i}@example.org`, ssn: '123-45-6789' } : { source: 'wiki/page-12' }) });
+    if (dim > 0) embeddings.push(Array.from({ length: dim }, () => Math.fround(rand() * 2 - 1)));
+  }
+  return { ids, documents, metadatas, uris: null, embeddings: dim > 0 ? embeddings : null, include: dim > 0 ? ['documents', 'metadatas', 'embeddings'] : ['documents', 'metadatas'] };
+}
+
+function percentile(values: readonly number[], p: number): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  return sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)] ?? NaN;
+}
+
+function mulberry32(seed: number): () => number {
+  let a = seed;
+  return () => {
+    a = (a + 0x6d2b79f5) | 0;
+    let t = Math.imul(a ^ (a >>> 15), 1 | a);
+    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+main();

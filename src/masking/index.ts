@@ -1,0 +1,16 @@
+export { DETECTOR_TYPES, type DetectorType, type Span } from './detectors';
+export {
+  MASK_STYLES,
+  type MaskStyle,
+  maskingRuleSchema,
+  type MaskingRule,
+  type MaskingRuleInput,
+  maskingSettingsSchema,
+  type MaskingSettings,
+  maskingSchema,
+  type MaskingConfig,
+  DEFAULT_MASKING_MAX_BODY_BYTES,
+} from './config';
+export { compileMasking, type Masker, type MaskPlan, type MaskQuestion, type CompileOptions } from './masker';
+export { maskHttpResponse, MASKING_FAILED, type BufferedResponse, type MaskedResponse, type MaskResponseOptions } from './response';
+export { type RecordView, type MaskStats, emptyStats, addStats } from './types';

@@ -1,0 +1,153 @@
+import { randomBytes } from 'node:crypto';
+import { ChromaClient } from 'chromadb';
+import { startTestGateway, type TestGateway } from './support/gateway';
+import { startTap, type Tap } from './support/tap';
+import { testStack, tokenFor } from '../support/stack';
+
+const NO_EMBEDDING = null as unknown as undefined;
+const TOKEN_KEY = 'k'.repeat(48);
+
+const RECORDS: { ids: string[]; embeddings: number[][]; documents: string[]; metadatas: Array<Record<string, string>> } = {
+  ids: ['p1', 'p2', 'p3'],
+  embeddings: [[0.11, 0.2, 0.3], [0.4, 0.5, 0.6], [0.7, 0.8, 0.91]],
+  documents: ['Call jane at +44 20 7946 0958 or jane.doe@example.com', 'card 4111 1111 1111 1111 on file', 'nothing personal here'],
+  metadatas: [{ email: 'jane.doe@example.com', team: 'support' }, { email: 'max@example.org', iban: 'DE89 3704 0044 0532 0130 00' }, { team: 'ml', note: 'ssn 123-45-6789' }],
+};
+
+describe('masking personal data in responses (THREATS 17, 18)', () => {
+  let tap: Tap;
+  let gw: TestGateway;
+  let alice: string;
+  let carol: string;
+  let collectionId: string;
+  const name = `docs-pii-${randomBytes(3).toString('hex')}`;
+  const client = (token: string) => new ChromaClient({ host: gw.host, port: gw.port, headers: { authorization: `Bearer ${token}` } });
+
+  beforeAll(async () => {
+    tap = await startTap(testStack().chromaUrl);
+    gw = await startTestGateway({
+      upstream: tap.url,
+      env: { IT_MASK_KEY: TOKEN_KEY },
+      masking: {
+        settings: { tokenKeyEnv: 'IT_MASK_KEY', maxBodyBytes: 256 * 1024 },
+        rules: [
+          { id: 'pii', collections: ['docs-*'], fields: ['metadata.email'], detectors: ['email', 'phone', 'payment_card', 'iban', 'us_ssn'], style: 'placeholder', exemptGroups: ['pii-readers'] },
+          { id: 'joinable-team', collections: ['docs-*'], fields: [{ path: 'metadata.team', style: 'token' }], exemptGroups: ['pii-readers'] },
+        ],
+      },
+    });
+    [alice, carol] = await Promise.all([tokenFor('alice'), tokenFor('carol')]);
+    const created = await client(carol).createCollection({ name, embeddingFunction: NO_EMBEDDING });
+    collectionId = created.id;
+    await created.add(RECORDS);
+  });
+  afterAll(async () => {
+    await gw.close();
+    await tap.close();
+  });
+
+  test('documents and metadata are masked for a scientist; embeddings, ids and distances are exact', async () => {
+    const docs = await client(alice).getCollection({ name, embeddingFunction: NO_EMBEDDING });
+    const got = await docs.get({ ids: RECORDS.ids, include: ['documents', 'metadatas', 'embeddings'] as never });
+    expect(got.ids).toEqual(RECORDS.ids);
+    const plain = await new ChromaClient({ host: new URL(testStack().chromaUrl).hostname, port: Number(new URL(testStack().chromaUrl).port) })
+      .getCollection({ name, embeddingFunction: NO_EMBEDDING })
+      .then((c) => c.get({ ids: RECORDS.ids, include: ['embeddings'] as never }));
+    expect(got.embeddings).toEqual(plain.embeddings);
+    expect(got.embeddings?.[0]?.[0]).toBeCloseTo(0.11, 6);
+    expect(got.documents).toEqual(['Call jane at [PHONE] or [EMAIL]', 'card [PAYMENT_CARD] on file', 'nothing personal here']);
+    const metas = got.metadatas as Array<Record<string, unknown>>;
+    expect(metas[0]?.email).toBe('[REDACTED]');
+    expect(metas[1]).toMatchObject({ email: '[REDACTED]', iban: '[IBAN]' });
+    expect(metas[2]?.note).toBe('ssn [US_SSN]');
+    // the token style keeps equal values equal without showing them
+    expect(metas[0]?.team).toMatch(/^tok_field_[0-9a-f]+$/);
+    expect(metas[0]?.team).not.toBe(metas[2]?.team);
+
+    const direct = await new ChromaClient({ host: new URL(testStack().chromaUrl).hostname, port: Number(new URL(testStack().chromaUrl).port) })
+      .getCollection({ name, embeddingFunction: NO_EMBEDDING })
+      .then((c) => c.query({ queryEmbeddings: [[0.1, 0.2, 0.3], [0.7, 0.8, 0.9]], nResults: 2, include: ['documents', 'distances', 'embeddings'] as never }));
+    const found = await docs.query({ queryEmbeddings: [[0.1, 0.2, 0.3], [0.7, 0.8, 0.9]], nResults: 2, include: ['documents', 'distances', 'embeddings'] as never });
+    expect(found.ids).toEqual(direct.ids);
+    expect(found.distances).toEqual(direct.distances);
+    expect(found.embeddings).toEqual(direct.embeddings);
+    expect(found.documents[0]).toContain('Call jane at [PHONE] or [EMAIL]');
+    expect(JSON.stringify(found.documents)).not.toContain('jane.doe@example.com');
+  });
+
+  test('the audit event says which rules and detectors fired and how many values, never the values', async () => {
+    const events = await gw.events({ 'principal.subject': 'u-1001-alice', 'request.endpoint': 'chroma.collection_get' });
+    const m = events.at(-1)?.masking;
+    expect(m?.rulesApplied).toEqual(['pii', 'joinable-team']);
+    expect(m?.detectorsFired).toEqual(expect.arrayContaining(['email', 'phone', 'payment_card', 'iban', 'us_ssn'].map((detector) => ({ detector, count: 1 }))));
+    expect(m?.fieldsMasked).toEqual(expect.arrayContaining([{ field: 'metadata.email', count: 2 }, { field: 'metadata.team', count: 2 }]));
+    // leaf values changed: 2 documents, 2 e-mail fields, 2 team fields, an IBAN and a note
+    expect(m?.valuesMasked).toBe(8);
+    expect(JSON.stringify(events)).not.toMatch(/jane|4111|6789|DE89/);
+  });
+
+  test('an exempt group reads clear text, audited as exempt', async () => {
+    const docs = await client(carol).getCollection({ name, embeddingFunction: NO_EMBEDDING });
+    const got = await docs.get({ ids: ['p1'], include: ['documents', 'metadatas'] as never });
+    expect(got.documents).toEqual([RECORDS.documents[0]]);
+    expect(got.metadatas).toEqual([RECORDS.metadatas[0]]);
+    const [e] = await gw.events({ 'principal.subject': 'u-1003-carol', 'request.endpoint': 'chroma.collection_get' });
+    expect(e?.masking).toMatchObject({ rulesApplied: [], rulesExempted: ['pii', 'joinable-team'], valuesMasked: 0 });
+  });
+
+  test.each(['gzip', 'deflate', 'br'] as const)('a %s-compressed, chunked response is decoded, masked and sent plain', async (encoding) => {
+    tap.compress = encoding;
+    try {
+      const res = await fetch(`${gw.url}/api/v2/tenants/default_tenant/databases/default_database/collections/${collectionId}/get`, {
+        method: 'POST',
+        headers: { authorization: `Bearer ${alice}`, 'content-type': 'application/json', 'accept-encoding': 'gzip, deflate, br' },
+        body: JSON.stringify({ ids: ['p1'], include: ['documents', 'metadatas'] }),
+      });
+      expect(res.status).toBe(200);
+      expect(res.headers.get('content-encoding')).toBeNull();
+      expect(res.headers.get('cache-control')).toBe('private, no-store');
+      const body = (await res.json()) as { documents: string[] };
+      expect(body.documents).toEqual(['Call jane at [PHONE] or [EMAIL]']);
+    } finally {
+      tap.compress = undefined;
+    }
+  });
+
+  test('error bodies are masked too', async () => {
+    tap.answer = { status: 400, headers: { 'content-type': 'application/json' }, body: JSON.stringify({ error: 'InvalidArgumentError', message: 'record p9 of jane.doe@example.com is malformed' }) };
+    try {
+      const res = await fetch(`${gw.url}/api/v2/tenants/default_tenant/databases/default_database/collections/${collectionId}/get`, {
+        method: 'POST',
+        headers: { authorization: `Bearer ${alice}`, 'content-type': 'application/json' },
+        body: JSON.stringify({ ids: ['p9'] }),
+      });
+      expect(res.status).toBe(400);
+      expect(await res.json()).toEqual({ error: 'InvalidArgumentError', message: 'record p9 of [EMAIL] is malformed' });
+    } finally {
+      tap.answer = undefined;
+    }
+  });
+
+  test.each<[string, { status: number; headers: Record<string, string>; body: string }]>([
+    ['malformed JSON', { status: 200, headers: { 'content-type': 'application/json' }, body: '{"ids": ["p1"], "documents": ["jane.doe@example.com"' }],
+    ['an unknown content type', { status: 200, headers: { 'content-type': 'text/csv' }, body: 'id,document\np1,jane.doe@example.com' }],
+    ['an unknown encoding', { status: 200, headers: { 'content-type': 'application/json', 'content-encoding': 'zstd' }, body: 'xxxx' }],
+    ['a body over the masking limit', { status: 200, headers: { 'content-type': 'application/json' }, body: JSON.stringify({ ids: ['p1'], documents: ['jane.doe@example.com '.repeat(20000)] }) }],
+  ])('%s is withheld, never passed through unmasked, and audited', async (_name, answer) => {
+    tap.answer = answer;
+    try {
+      const res = await fetch(`${gw.url}/api/v2/tenants/default_tenant/databases/default_database/collections/${collectionId}/get`, {
+        method: 'POST',
+        headers: { authorization: `Bearer ${alice}`, 'content-type': 'application/json' },
+        body: JSON.stringify({ ids: ['p1'] }),
+      });
+      expect(res.status).toBe(502);
+      expect(res.headers.get('x-vecgate-error')).toBe('MASKING_FAILED');
+      expect(await res.text()).not.toContain('jane.doe');
+    } finally {
+      tap.answer = undefined;
+    }
+    const failed = await gw.events({ 'error.code': 'MASKING_FAILED' });
+    expect(failed.length).toBeGreaterThan(0);
+  });
+});
