@@ -44,11 +44,13 @@ import { APPROVAL_SEARCH_KEYS } from './search-attributes';
  * an existing path needs `patched()` or a new workflow type, or running approvals break.
  */
 
-// Notifications are bounded: a chat outage must not hold the approval. About a minute of retries,
-// then the workflow logs the failure and goes on (decisions still arrive through the API).
+// Notifications are bounded: a chat outage must not hold the approval. Eight attempts over about a
+// minute and a half ride out a rate limit or a blip; then the workflow logs the failure and goes on
+// (decisions still arrive through the API; a notifier throws a non-retryable failure for errors
+// that retrying cannot fix).
 const messages = proxyActivities<ApprovalActivities>({
   startToCloseTimeout: '30 seconds',
-  retry: { initialInterval: '1 second', backoffCoefficient: 2, maximumInterval: '20 seconds', maximumAttempts: 6 },
+  retry: { initialInterval: '1 second', backoffCoefficient: 2, maximumInterval: '30 seconds', maximumAttempts: 8 },
 });
 
 /** How long a claimed grant waits for the gateway's execution report before the approval closes without one. */

@@ -1,4 +1,5 @@
 import type { Collection, Db } from 'mongodb';
+import { ensureIndexes } from '../../src/storage/indexes';
 import type { BindingStore, SlackBinding } from './bindings';
 
 export const SLACK_BINDINGS_COLLECTION = 'slack_bindings';
@@ -11,7 +12,7 @@ const DUPLICATE_KEY = 11000;
  */
 export async function openMongoBindingStore(db: Db, collectionName = SLACK_BINDINGS_COLLECTION): Promise<BindingStore> {
   const bindings = db.collection<SlackBinding>(collectionName);
-  await bindings.createIndex({ teamId: 1, userId: 1 }, { name: 'team_user', unique: true });
+  await ensureIndexes(bindings, [{ key: { teamId: 1, userId: 1 }, name: 'team_user', unique: true }]);
   return new MongoBindingStore(bindings);
 }
 

@@ -1,4 +1,5 @@
 import { createHash } from 'node:crypto';
+import { ensureIndexes } from '../../src/storage/indexes';
 import type { Collection, Db } from 'mongodb';
 
 /** A sign-in started by the link command and not yet completed. */
@@ -58,7 +59,7 @@ interface LinkStateDocument extends PendingLink {
  */
 export async function openMongoLinkStateStore(db: Db, collectionName = SLACK_LINK_STATES_COLLECTION): Promise<LinkStateStore> {
   const states: Collection<LinkStateDocument> = db.collection<LinkStateDocument>(collectionName);
-  await states.createIndex({ stateHash: 1 }, { name: 'state_hash', unique: true });
+  await ensureIndexes(states, [{ key: { stateHash: 1 }, name: 'state_hash', unique: true }]);
   return {
     async save(state, link) {
       await states.deleteMany({ expiresAt: { $lte: link.createdAt } });

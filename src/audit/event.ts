@@ -28,6 +28,8 @@ export interface AuditEvent {
   status: number;
   error?: { code: ErrorCode; message: string };
   upstream?: { status?: number; latencyMs?: number };
+  /** a high-risk request: the approval (workflow id) it asked for, and the grant it ran with */
+  approval?: { approvalId: string; grantId?: string };
   /** which masking rules and detectors fired and how many values were masked; never the values */
   masking?: MaskingEvidence;
   latencyMs: number;

@@ -1,4 +1,5 @@
 import type { Collection, Db, IndexDescription } from 'mongodb';
+import { ensureIndexes } from '../storage/indexes';
 import type { Logger } from 'pino';
 import type { AuditConfig } from '../config/schema';
 import type { AuditEvent, AuditLog, AuditRecord } from './event';
@@ -29,11 +30,8 @@ const AUDIT_INDEXES: IndexDescription[] = [
   { key: { requestId: 1 }, name: 'request_id' },
 ];
 
-/** Creates only the missing indexes: FerretDB fails on createIndexes for indexes that already exist. */
-export async function ensureAuditIndexes(events: Collection<AuditEvent>): Promise<void> {
-  const existing = new Set((await events.listIndexes().toArray().catch(() => [])).map((i: { name?: string }) => i.name));
-  const missing = AUDIT_INDEXES.filter((i) => !existing.has(i.name));
-  if (missing.length > 0) await events.createIndexes(missing);
+export function ensureAuditIndexes(events: Collection<AuditEvent>): Promise<void> {
+  return ensureIndexes(events, AUDIT_INDEXES);
 }
 
 class MongoAuditLog implements AuditLog {

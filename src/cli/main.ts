@@ -6,6 +6,7 @@ import { fetchDemoToken } from '../devstack';
 import { dialectFor } from '../dialect';
 import { OPERATION_CLASSES, type OperationClass } from '../dialect/types';
 import { startGateway } from '../gateway/server';
+import { slackSecretsFrom, startBackOffice } from '../approval/back-office';
 import { createLogger } from '../log';
 import { explain } from '../policy/explain';
 import { runDev } from './dev';
@@ -48,6 +49,19 @@ program
     const logger = createLogger(opts.logLevel);
     const gateway = await startGateway(loadConfigFile(opts.config, env), { clock: systemClock, logger });
     onShutdown(() => gateway.close());
+  });
+
+program
+  .command('worker')
+  .description('run the approval worker (Temporal) and the Slack app where approvers decide')
+  .addOption(configOption())
+  .addOption(logLevelOption())
+  .action(async (opts: { config: string; logLevel: string }) => {
+    const logger = createLogger(opts.logLevel);
+    const { config } = loadConfigFile(opts.config, env);
+    if (!config.approvals) throw new ConfigError(opts.config, [{ key: 'approvals', message: 'is required to run the worker: add approvals.temporal and approvals.slack' }]);
+    const office = await startBackOffice({ config, secrets: slackSecretsFrom(config.approvals, env), clock: systemClock, logger });
+    onShutdown(() => office.stop());
   });
 
 program

@@ -58,6 +58,19 @@ const identity = z.strictObject({
   verifiedTokenCacheSeconds: z.number().int().min(0).max(300, 'keep it short: it bounds how long a removed signing key still works').default(30),
 });
 
+/** How a `review` rule's approvals work. */
+const approval = z.strictObject({
+  /** identity-provider groups whose members may approve or deny; the requester never counts */
+  approverGroups: z.array(pattern).min(1, 'name the groups whose members may approve'),
+  /** approvals needed (N of M); any deny is final */
+  required: z.number().int().min(1).max(10).default(1),
+  timeoutSeconds: z.number().int().min(10).max(7 * 24 * 3600).default(3600),
+  /** how long an approval stays usable by the requester */
+  usableForSeconds: z.number().int().min(10).max(7 * 24 * 3600).default(900),
+  /** the requester must say why (X-Vecgate-Reason header) */
+  reasonRequired: z.boolean().default(true),
+});
+
 const rule = z.strictObject({
   id: name,
   description: z.string().optional(),
@@ -70,6 +83,39 @@ const rule = z.strictObject({
     .array(z.enum([...OPERATION_CLASSES, '*'], { error: `must be an operation class: ${OPERATION_CLASSES.join(', ')}, or "*"` }))
     .min(1, 'list at least one operation class'),
   effect: z.enum(['allow', 'review', 'deny'], { error: 'must be allow, review or deny' }),
+  /** required with effect review: who approves, how many, how long */
+  approval: approval.optional(),
+});
+
+const slack = z.strictObject({
+  mode: z.enum(['http', 'socket'], { error: 'must be http (Slack posts to the app) or socket (Socket Mode)' }),
+  /** the workspace (team id, T...) whose users may decide */
+  workspace: z.string().regex(/^[TE][A-Z0-9]{2,}$/, 'must be the team id of your workspace (T...), shown by auth.test'),
+  /** channel id where approval messages are posted */
+  channel: z.string().regex(/^[CG][A-Z0-9]{2,}$/, 'must be a channel id (C...), not its name'),
+  /** shown to requesters: where their approval was asked */
+  channelName: z.string().min(1).default('the approvals channel in Slack'),
+  botTokenEnv: envName.default('SLACK_BOT_TOKEN'),
+  signingSecretEnv: envName.default('SLACK_SIGNING_SECRET'),
+  appTokenEnv: envName.default('SLACK_APP_TOKEN'),
+  /** the Web API base; only for tests and proxies */
+  apiUrl: url('https://slack.com/api/').optional(),
+  listen: listen.default({ host: '127.0.0.1', port: 3000 }),
+  /** groups confirmed longer ago than this do not count for a decision */
+  maxGroupAgeSeconds: z.number().int().min(60).default(24 * 3600),
+  /** explicit bindings of Slack users to identity-provider subjects */
+  bindings: z.array(z.strictObject({ userId: z.string().regex(/^[UW][A-Z0-9]{2,}$/, 'must be a Slack user id (U...)'), subject: z.string().min(1), email: z.string().optional(), groups: z.array(z.string()) })).default([]),
+});
+
+const approvals = z.strictObject({
+  temporal: z.strictObject({
+    address: z.string().regex(/^[^\s:]+:\d+$/, 'must be host:port of the Temporal frontend, e.g. 127.0.0.1:7233'),
+    namespace: z.string().min(1).default('default'),
+    taskQueue: z.string().min(1).default('vecgate-approvals'),
+  }),
+  /** how long the gateway holds a high-risk request waiting for a decision before answering */
+  holdSeconds: z.number().min(0).max(120).default(20),
+  slack: slack.optional(),
 });
 
 const audit = z.strictObject({
@@ -104,6 +150,7 @@ export const configSchema = z
     policy: z.strictObject({ rules: z.array(rule) }),
     audit,
     masking: maskingSchema.default(maskingSchema.parse({})),
+    approvals: approvals.optional(),
   })
   .superRefine((config, ctx) => {
     const seen = new Set<string>();
@@ -113,6 +160,8 @@ export const configSchema = z
     });
     const ids = new Set<string>();
     config.policy.rules.forEach((r, i) => {
+      if (r.effect === 'review' && !r.approval) ctx.addIssue({ code: 'custom', path: ['policy', 'rules', i, 'approval'], message: 'a review rule names its approvers: add approval: { approverGroups: [...] }' });
+      if (r.effect !== 'review' && r.approval) ctx.addIssue({ code: 'custom', path: ['policy', 'rules', i, 'approval'], message: `only a review rule takes approval settings; this rule's effect is ${r.effect}` });
       if (ids.has(r.id)) ctx.addIssue({ code: 'custom', path: ['policy', 'rules', i, 'id'], message: `"${r.id}" is used twice: rule ids must be unique, they name the rule in every decision` });
       ids.add(r.id);
     });
@@ -134,3 +183,6 @@ export type ConnectionConfig = Config['connections'][number];
 export type PolicyRule = Config['policy']['rules'][number];
 export type AuditConfig = Config['audit'];
 export type GatewayConfig = Config['gateway'];
+export type ApprovalSettings = NonNullable<PolicyRule['approval']>;
+export type ApprovalsConfig = NonNullable<Config['approvals']>;
+export type SlackConfig = NonNullable<ApprovalsConfig['slack']>;

@@ -1,31 +1,34 @@
 import { randomUUID } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { Readable } from 'node:stream';
-import { pipeline } from 'node:stream/promises';
 import type { Logger } from 'pino';
+import { approvalIdOf, type ApprovalGate, type Grant, type HeldRequest } from '../approval/gate';
 import type { AuditLog, AuditRecord, MaskingEvidence } from '../audit/event';
 import type { Clock } from '../clock';
-import type { GatewayConfig } from '../config/schema';
+import type { ApprovalSettings, GatewayConfig } from '../config/schema';
 import type { Classification } from '../dialect/types';
 import { asVecgateError, VecgateError } from '../errors';
-import { downstreamResponseHeaders, upstreamRequestHeaders } from '../forward/headers';
+import { upstreamRequestHeaders } from '../forward/headers';
 import { extractToken } from '../identity/extract';
 import type { Principal, TokenVerifier } from '../identity/types';
+import { emptyStats, type Masker, type MaskStats } from '../masking';
 import { decide, type Decision, type Policy } from '../policy/evaluate';
 import { parseJsonBody, readBody } from './body';
 import type { ConnectionRuntime } from './connections';
-import { emptyStats, maskHttpResponse, type Masker, type MaskStats } from '../masking';
-import type { UpstreamResponse } from '../forward/upstream';
 import { errorResponse } from './error-response';
 import { checkFraming } from './framing';
 import type { GatewayMetrics } from './metrics';
-import { routeRequest } from './routing';
+import { mustReadResponse, respond, type Sent } from './respond';
+import { routeRequest, type RoutedRequest } from './routing';
 
 export interface HandlerDeps {
   gateway: GatewayConfig;
   connections: ReadonlyMap<string, ConnectionRuntime>;
   verifier: TokenVerifier;
   policy: Policy;
+  /** approval settings of each review rule, by rule id */
+  reviewRules: ReadonlyMap<string, ApprovalSettings>;
+  /** absent: approvals are not configured and review rules answer APPROVAL_REQUIRED */
+  approvals?: ApprovalGate;
   audit: AuditLog;
   metrics: GatewayMetrics;
   masker: Masker;
@@ -45,21 +48,23 @@ interface Trace {
   classification?: Classification;
   collections: string[];
   decision?: Decision;
+  approval?: { approvalId: string; grantId?: string };
   bytesIn: number;
-  bytesOut: number;
+  sent: Sent;
   upstreamStatus?: number;
   upstreamLatencyMs?: number;
   error?: VecgateError;
   masking?: MaskStats;
 }
 
-/** Largest response read whole only to learn collection ids from it (create, get, list). */
-const MAX_LEARN_BYTES = 8 * 1024 * 1024;
+/** The gateway's own API on every data listener, under a prefix no database uses. */
+const APPROVALS_API = ['vecgate', 'approvals'];
+const REASON_HEADER = 'x-vecgate-reason';
 
 /**
- * The request's story: route -> identity -> body -> dialect -> collections -> policy -> forward,
- * and in every case exactly one audit event at the end. `dedicated` is the connection of a
- * per-connection listener.
+ * The request's story: route -> identity -> body -> dialect -> collections -> policy ->
+ * (approval) -> forward -> (masking), and in every case exactly one audit event at the end.
+ * `dedicated` is the connection of a per-connection listener.
  */
 export function createRequestHandler(deps: HandlerDeps, dedicated?: string) {
   return (req: IncomingMessage, res: ServerResponse): void => {
@@ -70,7 +75,7 @@ export function createRequestHandler(deps: HandlerDeps, dedicated?: string) {
       path: (req.url ?? '').slice(0, 2048),
       collections: [],
       bytesIn: 0,
-      bytesOut: 0,
+      sent: { bytes: 0 },
     };
     res.setHeader('x-vecgate-request-id', trace.requestId);
     serve(deps, dedicated, req, res, trace)
@@ -94,7 +99,9 @@ async function serve(deps: HandlerDeps, dedicated: string | undefined, req: Inco
   if (!token) {
     throw new VecgateError('TOKEN_MISSING', 'No token: send your identity-provider access token as "Authorization: Bearer <token>" (or in the database client\'s API-key header).');
   }
-  trace.principal = await deps.verifier.verify(token);
+  const principal = await deps.verifier.verify(token);
+  trace.principal = principal;
+  if (APPROVALS_API.every((s, i) => route.segments[i] === s)) return approvalsApi(deps, req, res, route, principal, trace);
 
   const g = deps.gateway;
   const body = await readBody(req, { maxBytes: g.maxBodyBytes, timeoutMs: g.bodyTimeoutMs, maxJsonDepth: g.maxJsonDepth });
@@ -107,95 +114,69 @@ async function serve(deps: HandlerDeps, dedicated: string | undefined, req: Inco
   trace.classification = classification;
   trace.collections = await conn.directory.resolve(classification.collections);
 
-  const decision = decide(deps.policy, {
-    subject: trace.principal.subject,
-    groups: trace.principal.groups,
-    connection: conn.name,
-    operation: classification.operation,
-    collections: trace.collections,
-  });
+  const decision = decide(deps.policy, { subject: principal.subject, groups: principal.groups, connection: conn.name, operation: classification.operation, collections: trace.collections });
   trace.decision = decision;
   if (decision.effect === 'deny') throw new VecgateError('POLICY_DENIED', `Forbidden: ${decision.explanation}`);
-  if (decision.effect === 'review') {
-    throw new VecgateError('APPROVAL_REQUIRED', `Approval required: ${decision.explanation} Approvals are not enabled on this gateway yet, so the request was not run.`);
-  }
+  const grant = decision.effect === 'review' ? await holdForApproval(deps, req, route, body, trace) : undefined;
 
-  const plan = deps.masker.planFor({ connection: conn.name, collections: trace.collections, groups: trace.principal.groups });
+  const plan = deps.masker.planFor({ connection: conn.name, collections: trace.collections, groups: principal.groups });
   if (plan) trace.masking = emptyStats(plan.rulesApplied, plan.rulesExempted);
   const masking = plan?.masks ? plan : undefined;
-  const learning = conn.dialect.revealsCollections(classification);
 
   const headers = upstreamRequestHeaders(req.headers, { credentialHeaders: conn.callerCredentialHeaders, credential: conn.credential, host: conn.upstream.host, bodyLength: body.length });
-  // A response the gateway must read (to mask it or to learn collection ids) is asked for plain.
-  if (masking || learning) headers['accept-encoding'] = 'identity';
+  // an answer the gateway must read (to mask it or to learn collection ids) is asked for plain
+  if (mustReadResponse({ conn, classification, masking })) headers['accept-encoding'] = 'identity';
   const upstreamStart = performance.now();
-  const upstream = await conn.upstream.request({ method: req.method ?? 'GET', target: route.upstreamTarget, headers, body });
-  trace.upstreamStatus = upstream.status;
-  trace.upstreamLatencyMs = performance.now() - upstreamStart;
-  const ok = upstream.status >= 200 && upstream.status < 300;
-  if (ok && classification.operation === 'schema') for (const ref of classification.collections) conn.directory.forget(ref);
-
-  if (!masking && !(learning && ok)) return streamThrough(upstream, res, trace);
-
-  const limit = masking ? deps.maskingMaxBodyBytes : MAX_LEARN_BYTES;
-  const read = await readUpTo(upstream.body, limit);
-  if (!read.complete) {
-    if (masking) {
-      upstream.body.destroy();
-      throw new VecgateError('MASKING_FAILED', `The response was withheld: it is larger than ${limit} bytes, the masking limit. Ask for fewer records at a time.`);
-    }
-    return streamThrough({ ...upstream, body: Readable.from(prepend(read.chunks, upstream.body)) }, res, trace);
-  }
-  const raw = Buffer.concat(read.chunks);
-  if (learning && ok) learnCollections(deps, conn, classification, upstream.headers, raw, trace.requestId);
-  if (!masking) return send(res, upstream.status, downstreamResponseHeaders(upstream.headers), raw, trace);
-
-  const masked = maskHttpResponse(
-    { status: upstream.status, headers: upstream.headers, body: raw },
-    { plan: masking, records: (json) => conn.dialect.maskableRecords(classification, json), maxBodyBytes: deps.maskingMaxBodyBytes },
-  );
-  trace.masking = masked.stats;
-  // what a caller may see depends on who asks: no shared cache may keep it
-  send(res, upstream.status, { ...downstreamResponseHeaders(masked.headers), 'cache-control': 'private, no-store' }, masked.body, trace);
-}
-
-async function streamThrough(upstream: UpstreamResponse, res: ServerResponse, trace: Trace): Promise<void> {
-  res.writeHead(upstream.status, downstreamResponseHeaders(upstream.headers));
-  upstream.body.on('data', (c: Buffer) => (trace.bytesOut += c.length));
-  await pipeline(upstream.body, res);
-}
-
-function send(res: ServerResponse, status: number, headers: Record<string, string | string[]>, body: Buffer, trace: Trace): void {
-  res.writeHead(status, { ...headers, 'content-length': String(body.length) });
-  res.end(body);
-  trace.bytesOut = body.length;
-}
-
-/** Reads until the end or until more than `limit` bytes arrived, whichever comes first. */
-async function readUpTo(body: Readable, limit: number): Promise<{ chunks: Buffer[]; complete: boolean }> {
-  const chunks: Buffer[] = [];
-  let size = 0;
-  for await (const chunk of body) {
-    chunks.push(chunk as Buffer);
-    size += (chunk as Buffer).length;
-    if (size > limit) return { chunks, complete: false };
-  }
-  return { chunks, complete: true };
-}
-
-async function* prepend(first: Buffer[], rest: Readable): AsyncGenerator<Buffer> {
-  yield* first;
-  for await (const chunk of rest) yield chunk as Buffer;
-}
-
-function learnCollections(deps: HandlerDeps, conn: ConnectionRuntime, classification: Classification, headers: UpstreamResponse['headers'], raw: Buffer, requestId: string): void {
-  const encoding = headers['content-encoding'];
-  if (encoding !== undefined && encoding !== 'identity') return; // asked for identity; an upstream that compresses anyway is looked up later
   try {
-    conn.directory.learn(conn.dialect.collectionsInResponse(classification, JSON.parse(raw.toString('utf8'))));
-  } catch (err) {
-    deps.logger.warn({ err, requestId }, 'could not learn collections from the upstream response');
+    const upstream = await conn.upstream.request({ method: req.method ?? 'GET', target: route.upstreamTarget, headers, body });
+    trace.upstreamStatus = upstream.status;
+    trace.upstreamLatencyMs = performance.now() - upstreamStart;
+    await respond(upstream, res, { conn, classification, masking, maskingMaxBodyBytes: deps.maskingMaxBodyBytes, hash: grant !== undefined, logger: deps.logger, requestId: trace.requestId }, trace.sent);
+  } finally {
+    if (trace.sent.masking) trace.masking = trace.sent.masking;
+    await grant?.report({ status: trace.upstreamStatus ?? 0, bytes: trace.sent.bytes, durationMs: Math.round(performance.now() - upstreamStart), responseSha256: trace.sent.sha256 ?? '' });
   }
+}
+
+/** A review decision: the request runs only with a single-use grant from its approval workflow. */
+async function holdForApproval(deps: HandlerDeps, req: IncomingMessage, route: RoutedRequest, body: Buffer, trace: Trace): Promise<Grant> {
+  const decision = trace.decision as Decision;
+  const settings = deps.reviewRules.get(decision.ruleId);
+  if (!deps.approvals || !settings) {
+    throw new VecgateError('APPROVAL_REQUIRED', `Approval required: ${decision.explanation} Approvals are not configured on this gateway, so the request was not run.`);
+  }
+  // eslint-disable-next-line no-control-regex -- control characters are what is removed
+  const reason = req.headersDistinct[REASON_HEADER]?.[0]?.replace(/[\u0000-\u001f\u007f]/g, ' ').trim().slice(0, 500);
+  const held: HeldRequest = {
+    requestId: trace.requestId,
+    principal: trace.principal as Principal,
+    connection: (trace.connection as ConnectionRuntime).name,
+    classification: trace.classification as Classification,
+    collections: trace.collections,
+    decision,
+    approval: settings,
+    method: req.method ?? 'GET',
+    target: route.upstreamTarget,
+    body,
+    ...(reason ? { reason } : {}),
+  };
+  trace.approval = { approvalId: approvalIdOf(held) };
+  const grant = await deps.approvals.acquire(held);
+  trace.approval.grantId = grant.grantId;
+  return grant;
+}
+
+/** GET /vecgate/approvals/{id}: the state of an approval, for its requester or an approver. */
+async function approvalsApi(deps: HandlerDeps, req: IncomingMessage, res: ServerResponse, route: RoutedRequest, principal: Principal, trace: Trace): Promise<void> {
+  const id = route.segments[2];
+  if (req.method !== 'GET' || id === undefined || route.segments.length !== 3) {
+    throw new VecgateError('UNKNOWN_ENDPOINT', 'The gateway API answers GET /vecgate/approvals/{approvalId} only.');
+  }
+  if (!deps.approvals) throw new VecgateError('APPROVAL_NOT_FOUND', 'Approvals are not configured on this gateway.');
+  const body = Buffer.from(JSON.stringify(await deps.approvals.status(id, principal)));
+  res.writeHead(200, { 'content-type': 'application/json', 'content-length': String(body.length), 'cache-control': 'no-store' });
+  res.end(body);
+  trace.sent.bytes = body.length;
 }
 
 function fail(deps: HandlerDeps, req: IncomingMessage, res: ServerResponse, trace: Trace, err: VecgateError): void {
@@ -212,7 +193,7 @@ function fail(deps: HandlerDeps, req: IncomingMessage, res: ServerResponse, trac
   if (!req.complete) headers.connection = 'close';
   res.writeHead(status, headers);
   res.end(body);
-  trace.bytesOut = body.length;
+  trace.sent.bytes = body.length;
 }
 
 function finish(deps: HandlerDeps, req: IncomingMessage, res: ServerResponse, trace: Trace): void {
@@ -235,11 +216,12 @@ function finish(deps: HandlerDeps, req: IncomingMessage, res: ServerResponse, tr
       : { effect: 'none', ruleId: null, explanation: error ? `Refused before a policy decision: ${error.code}.` : 'No decision.' },
     status: error ? (res.headersSent && trace.upstreamStatus ? trace.upstreamStatus : error.status) : res.statusCode,
     ...(error ? { error: { code: error.code, message: error.message } } : {}),
+    ...(trace.approval ? { approval: trace.approval } : {}),
     ...(trace.upstreamStatus !== undefined ? { upstream: { status: trace.upstreamStatus, latencyMs: round(trace.upstreamLatencyMs ?? 0) } } : {}),
     ...(trace.masking ? { masking: maskingEvidence(trace.masking) } : {}),
     latencyMs: round(latencyMs),
     bytesIn: trace.bytesIn,
-    bytesOut: trace.bytesOut,
+    bytesOut: trace.sent.bytes,
   };
   deps.audit.record(record);
   const labels = { connection: record.connection ?? '', operation: record.operation ?? '' };

@@ -13,6 +13,8 @@ import { createCachingVerifier } from '../identity/cached-verifier';
 import { createTokenVerifier } from '../identity/verifier';
 import type { TokenVerifier } from '../identity/types';
 import { compilePolicy } from '../policy/evaluate';
+import { Client, Connection } from '@temporalio/client';
+import { createApprovalGate } from '../approval/gate';
 import { compileMasking } from '../masking';
 import { createConnections } from './connections';
 import { createRequestHandler, type HandlerDeps } from './handler';
@@ -44,12 +46,28 @@ export async function startGateway(loaded: LoadedConfig, options: GatewayOptions
   const mongo = await MongoClient.connect(config.audit.mongodbUri, { serverSelectionTimeoutMS: 5000, appName: 'vecgate-gateway' });
   const audit = await openMongoAuditLog(mongo.db(config.audit.database), config.audit, { logger, instanceId });
   const connections = createConnections(loaded);
+  const temporal = config.approvals ? await Connection.lazy({ address: config.approvals.temporal.address }) : undefined;
   const metrics = createGatewayMetrics(() => audit.pending());
   const deps: HandlerDeps = {
     gateway: config.gateway,
     connections,
     verifier: options.verifier ?? buildVerifier(config.identity, clock, logger),
     policy: compilePolicy(config.policy.rules),
+    reviewRules: new Map(config.policy.rules.flatMap((r) => (r.approval ? [[r.id, r.approval] as const] : []))),
+    ...(config.approvals && temporal
+      ? {
+          approvals: createApprovalGate({
+            client: new Client({ connection: temporal, namespace: config.approvals.temporal.namespace }),
+            taskQueue: config.approvals.temporal.taskQueue,
+            holdMs: config.approvals.holdSeconds * 1000,
+            where: config.approvals.slack?.channelName ?? 'the approvals channel',
+            ...(config.approvals.slack ? { maxGroupAgeMs: config.approvals.slack.maxGroupAgeSeconds * 1000 } : {}),
+            instanceId,
+            clock,
+            logger,
+          }),
+        }
+      : {}),
     masker: compileMasking(config.masking.rules, { tokenKey: loaded.maskingTokenKey }),
     maskingMaxBodyBytes: config.masking.settings.maxBodyBytes,
     audit,
@@ -107,6 +125,7 @@ export async function startGateway(loaded: LoadedConfig, options: GatewayOptions
       await Promise.all([...connections.values()].map((c) => c.upstream.close()));
       await audit.close();
       await mongo.close();
+      await temporal?.close();
     },
   };
 }

@@ -346,7 +346,7 @@ describe('the approval workflow', () => {
     const final = await handle.result();
     expect(final.status).toBe('executed');
     expect(final.message).toBeUndefined();
-    expect(notifier.postCalls.get(request.approvalId)).toBe(6);
+    expect(notifier.postCalls.get(request.approvalId)).toBe(8);
     expect(notifier.updatesOf(request.approvalId)).toEqual([]);
     // the runtime hands logs over after ~100 ms (it sorts them by time first)
     await waitFor(async () => logs.some((l) => l.level === 'ERROR' && /could not be posted/.test(l.message) && l.meta?.approvalId === request.approvalId));

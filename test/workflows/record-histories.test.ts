@@ -1,8 +1,7 @@
 import { randomUUID } from 'node:crypto';
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { mkdirSync, renameSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Client, Connection, type WorkflowHandle } from '@temporalio/client';
-import { historyToJSON } from '@temporalio/common/lib/proto-utils';
 import { TestWorkflowEnvironment } from '@temporalio/testing';
 import { bundleWorkflowCode, NativeConnection, type Worker, type WorkflowBundleWithSourceMap } from '@temporalio/worker';
 import { claim, decide, report, startOrGetApproval } from '../../src/approval/temporal-client';
@@ -11,6 +10,7 @@ import { APPROVAL_WORKFLOW_TYPE, reportExecutionUpdate, type ApprovalPolicy, typ
 import { testStack } from '../support/stack';
 import { claimFor, decisionBy, executionOf, HOUR, makeRequest, MINUTE, people, RecordingNotifier } from './support/fixtures';
 import { captureRuntimeLogs } from './support/history';
+import { historyToJson } from './support/history-json';
 
 /**
  * Regenerates test/workflows/histories/*.json, one history per path of the approval workflow,
@@ -60,7 +60,10 @@ const recording = process.env.RECORD_HISTORIES === '1';
   async function save(name: string, handle: WorkflowHandle): Promise<void> {
     await handle.result();
     const history = await handle.fetchHistory();
-    writeFileSync(join(HISTORIES, `${name}.json`), `${JSON.stringify(JSON.parse(historyToJSON(history)), null, 2)}\n`);
+    // written whole, then renamed: a replay test running alongside never reads half a file
+    const file = join(HISTORIES, `${name}.json`);
+    writeFileSync(`${file}.tmp`, historyToJson(history));
+    renameSync(`${file}.tmp`, file);
   }
 
   const start = async (policy: Partial<ApprovalPolicy> = {}) => {

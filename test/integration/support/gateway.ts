@@ -12,7 +12,7 @@ import { testStack } from '../../support/stack';
 export const TEST_RULES = [
   { id: 'everyone-meta', groups: ['*'], operations: ['meta'], effect: 'allow' },
   { id: 'scientists-use-docs', groups: ['data-scientists'], collections: ['docs-*'], operations: ['search', 'read', 'write'], effect: 'allow' },
-  { id: 'scientists-bulk-review', groups: ['data-scientists'], collections: ['docs-*'], operations: ['export', 'delete', 'schema'], effect: 'review' },
+  { id: 'scientists-bulk-review', groups: ['data-scientists'], collections: ['docs-*'], operations: ['export', 'delete', 'schema'], effect: 'review', approval: { approverGroups: ['data-stewards'] } },
   { id: 'stewards-manage', groups: ['data-stewards'], collections: ['docs-*', 'secret-*'], operations: ['*'], effect: 'allow' },
   { id: 'stewards-list', groups: ['data-stewards'], collections: ['*'], operations: ['read'], effect: 'allow' },
   { id: 'no-secrets-for-scientists', groups: ['data-scientists'], collections: ['secret-*'], operations: ['*'], effect: 'deny' },

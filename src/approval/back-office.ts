@@ -1,0 +1,130 @@
+import { webApi } from '@slack/bolt';
+import { Client, Connection } from '@temporalio/client';
+import { NativeConnection, type Worker } from '@temporalio/worker';
+import { MongoClient } from 'mongodb';
+import type { Logger } from 'pino';
+import type { Clock } from '../clock';
+import type { ApprovalsConfig, Config } from '../config/schema';
+import { ConfigError } from '../config/load';
+import {
+  createApproverDirectory,
+  createSlackApp,
+  createSlackNotifier,
+  createTemporalDecider,
+  openMongoBindingStore,
+  type SlackApp,
+  type SlackRefusal,
+} from '../../slack-app';
+import { createApprovalWorker } from './worker';
+
+/** The secrets the Slack side needs, read from the environment variables the configuration names. */
+export interface SlackSecrets {
+  botToken: string;
+  signingSecret?: string;
+  appToken?: string;
+}
+
+export interface BackOffice {
+  /** the Slack app's HTTP address (http mode), for signed interactive payloads */
+  slackUrl?: string;
+  stop(): Promise<void>;
+}
+
+export interface BackOfficeOptions {
+  config: Config;
+  secrets: SlackSecrets;
+  clock: Clock;
+  logger: Logger;
+  /** a bundle made once (tests); otherwise the worker bundles workflows/ at start */
+  workflowBundle?: { code: string };
+}
+
+/** Reads the Slack secrets once, naming the variable and the key when one is missing. */
+export function slackSecretsFrom(approvals: ApprovalsConfig, env: Readonly<Record<string, string | undefined>>): SlackSecrets {
+  const slack = approvals.slack;
+  if (!slack) throw new ConfigError('configuration', [{ key: 'approvals.slack', message: 'is required to run the worker: approvers are asked in Slack' }]);
+  const need = (name: string, key: string) => {
+    const v = env[name];
+    if (!v) throw new ConfigError('configuration', [{ key: `approvals.slack.${key}`, message: `environment variable ${name} is not set: export the Slack ${key.replace(/Env$/, '')} there` }]);
+    return v;
+  };
+  return {
+    botToken: need(slack.botTokenEnv, 'botTokenEnv'),
+    ...(slack.mode === 'http' ? { signingSecret: need(slack.signingSecretEnv, 'signingSecretEnv') } : { appToken: need(slack.appTokenEnv, 'appTokenEnv') }),
+  };
+}
+
+/**
+ * `vecgate worker`: the approval workflow's worker, and the Slack app where approvers decide.
+ * Several may run against one Temporal cluster and one MongoDB.
+ */
+export async function startBackOffice(options: BackOfficeOptions): Promise<BackOffice> {
+  const { config, secrets, clock, logger } = options;
+  const approvals = config.approvals;
+  const slack = approvals?.slack;
+  if (!approvals || !slack) throw new ConfigError('configuration', [{ key: 'approvals.slack', message: 'is required to run the worker: approvers are asked in Slack' }]);
+  const { address, namespace, taskQueue } = approvals.temporal;
+
+  const stops: Array<() => Promise<unknown>> = [];
+  const stop = async () => {
+    for (const s of stops.reverse()) await s().catch((err: unknown) => logger.warn({ err }, 'error while stopping the back office'));
+  };
+  try {
+    const mongo = await MongoClient.connect(config.audit.mongodbUri, { serverSelectionTimeoutMS: 5000, appName: 'vecgate-worker' });
+    stops.push(() => mongo.close());
+    const db = mongo.db(config.audit.database);
+
+    const slackApiUrl = slack.apiUrl?.replace(/\/?$/, '/');
+    // no retries inside the client: a lost answer retried there would post twice; the activity retries and looks first
+    const web = new webApi.WebClient(secrets.botToken, { retryConfig: { retries: 0 }, ...(slackApiUrl ? { slackApiUrl } : {}) });
+    const nativeConnection = await NativeConnection.connect({ address });
+    stops.push(() => nativeConnection.close());
+    const worker: Worker = await createApprovalWorker({
+      connection: nativeConnection,
+      namespace,
+      taskQueue,
+      notifier: createSlackNotifier({ client: web, channel: slack.channel, clock }),
+      ...(options.workflowBundle ? { workflowBundle: options.workflowBundle } : {}),
+    });
+    const running = worker.run();
+    stops.push(async () => {
+      worker.shutdown();
+      await running;
+    });
+
+    const clientConnection = await Connection.connect({ address });
+    stops.push(() => clientConnection.close());
+    const refusals = db.collection<SlackRefusal>('slack_refusals');
+    const app: SlackApp = createSlackApp({
+      mode: slack.mode,
+      botToken: secrets.botToken,
+      ...(secrets.signingSecret ? { signingSecret: secrets.signingSecret } : {}),
+      ...(secrets.appToken ? { appToken: secrets.appToken } : {}),
+      host: slack.listen.host,
+      port: slack.listen.port,
+      ...(slackApiUrl ? { slackApiUrl } : {}),
+      workspace: slack.workspace,
+      decider: createTemporalDecider(new Client({ connection: clientConnection, namespace })),
+      approvers: createApproverDirectory({
+        workspace: slack.workspace,
+        staticBindings: slack.bindings.map((b) => ({ teamId: slack.workspace, ...b })),
+        staticLoadedAt: clock.now(),
+        store: await openMongoBindingStore(db),
+        maxGroupAgeMs: slack.maxGroupAgeSeconds * 1000,
+        clock,
+      }),
+      // clicks refused before they reach a workflow (unmapped user, other workspace, stale groups) are evidence too
+      refusals: { record: async (r) => void (await refusals.insertOne({ ...r })) },
+      clock,
+      logger,
+    });
+    await app.start();
+    stops.push(() => app.stop());
+    logger.info({ taskQueue, namespace, slack: app.url() }, 'vecgate worker running');
+    const url = app.url();
+    return { ...(url ? { slackUrl: url } : {}), stop };
+  } catch (err) {
+    await stop();
+    throw err;
+  }
+}

@@ -1,0 +1,213 @@
+import { createHash } from 'node:crypto';
+import type { Client } from '@temporalio/client';
+import type { Logger } from 'pino';
+import type { Clock } from '../clock';
+import type { ApprovalSettings } from '../config/schema';
+import type { Classification } from '../dialect/types';
+import { VecgateError } from '../errors';
+import type { Principal } from '../identity/types';
+import type { Decision } from '../policy/evaluate';
+import type { ApprovalPolicy, ApprovalRequest, ApprovalState, ClaimResult, ExecutionReport } from '../../workflows/approval-contract';
+import { claim, report, startOrGetApproval, state } from './temporal-client';
+
+/** A high-risk request as the gateway holds it while it asks for approval. */
+export interface HeldRequest {
+  requestId: string;
+  principal: Principal;
+  connection: string;
+  classification: Classification;
+  collections: string[];
+  decision: Decision;
+  approval: ApprovalSettings;
+  method: string;
+  /** path and query as the upstream will receive them */
+  target: string;
+  body: Buffer;
+  reason?: string;
+}
+
+/** A claimed single-use grant: the request may run once, then its execution is reported. */
+export interface Grant {
+  approvalId: string;
+  grantId: string;
+  report(execution: Omit<ExecutionReport, 'grantId'>): Promise<void>;
+}
+
+export interface ApprovalGate {
+  /** waits up to the hold time for a decision; resolves with a grant or throws an APPROVAL_* error */
+  acquire(held: HeldRequest): Promise<Grant>;
+  /** the approval's state for its requester or one of its approvers; 404 for anyone else */
+  status(approvalId: string, principal: Principal): Promise<ApprovalView>;
+}
+
+export interface ApprovalGateDeps {
+  client: Client;
+  taskQueue: string;
+  holdMs: number;
+  /** where approvers are asked, told to the requester */
+  where: string;
+  /** groups older than this do not count for a decision (from the Slack settings) */
+  maxGroupAgeMs?: number;
+  instanceId: string;
+  clock: Clock;
+  logger: Logger;
+}
+
+/** What a requester sees of an approval. */
+export interface ApprovalView {
+  approvalId: string;
+  status: ApprovalState['status'];
+  requester: string;
+  connection: string;
+  collections: string[];
+  operation: string;
+  summary: string;
+  reason?: string;
+  deadline: string;
+  decisions: Array<{ by: string; decision: 'approve' | 'deny'; reason?: string; at: string }>;
+  grant?: { expiresAt: string; used: boolean };
+  execution?: { status: number; bytes: number; at: string };
+}
+
+/** sha256 over what makes the request this request: the grant is bound to it. */
+export function fingerprintOf(held: Pick<HeldRequest, 'connection' | 'method' | 'target' | 'body' | 'principal'>): { fingerprint: string; bodySha256: string } {
+  const bodySha256 = createHash('sha256').update(held.body).digest('hex');
+  const fingerprint = createHash('sha256').update(JSON.stringify([held.connection, held.method.toUpperCase(), held.target, bodySha256, held.principal.issuer, held.principal.subject])).digest('hex');
+  return { fingerprint, bodySha256 };
+}
+
+/** The approval's workflow id: the same request by the same principal joins the same approval. */
+export function approvalIdOf(held: Pick<HeldRequest, 'connection' | 'method' | 'target' | 'body' | 'principal'>): string {
+  return `vecgate-${fingerprintOf(held).fingerprint.slice(0, 40)}`;
+}
+
+export function createApprovalGate(deps: ApprovalGateDeps): ApprovalGate {
+  const handleOf = (approvalId: string) => deps.client.workflow.getHandle(approvalId);
+  const unavailable = (err: unknown) =>
+    new VecgateError('APPROVALS_UNAVAILABLE', 'The approval service (Temporal) did not answer, so the request was not run. Retry shortly.', { cause: err });
+
+  return {
+    async acquire(held) {
+      if (held.approval.reasonRequired && !held.reason) {
+        throw new VecgateError('APPROVAL_REASON_REQUIRED', `${held.decision.explanation} Say why in the X-Vecgate-Reason header (your client's extra headers) and send the request again.`);
+      }
+      const request = approvalRequest(held, deps);
+      let result: ClaimResult;
+      try {
+        const handle = await startOrGetApproval(deps.client, deps.taskQueue, request);
+        // the workflow answers within holdMs; the deadline only guards against a silent worker
+        result = await deps.client.withDeadline(deps.clock.now() + deps.holdMs + 10_000, () =>
+          claim(handle, { claimId: held.requestId, fingerprint: request.fingerprint, subject: held.principal.subject, gatewayInstance: deps.instanceId, waitMs: deps.holdMs }),
+        );
+      } catch (err) {
+        throw unavailable(err);
+      }
+      if (!result.granted) throw refusalError(result, deps.where);
+      const approvalId = request.approvalId;
+      const grantId = result.grantId;
+      return {
+        approvalId,
+        grantId,
+        async report(execution) {
+          try {
+            await report(handleOf(approvalId), { grantId, ...execution });
+          } catch (err) {
+            deps.logger.warn({ err, approvalId, grantId }, 'the execution of an approved request could not be reported to its approval');
+          }
+        },
+      };
+    },
+
+    async status(approvalId, principal) {
+      const notFound = () => new VecgateError('APPROVAL_NOT_FOUND', `No approval ${approvalId.slice(0, 80)} is visible to you.`);
+      if (!/^vecgate-[0-9a-f]{40}$/.test(approvalId)) throw notFound();
+      let s: ApprovalState;
+      try {
+        s = await state(handleOf(approvalId));
+      } catch (err) {
+        if ((err as { name?: string }).name === 'WorkflowNotFoundError') throw notFound();
+        throw unavailable(err);
+      }
+      const isRequester = s.request.requester.subject === principal.subject;
+      const isApprover = principal.groups.some((g) => s.request.policy.approverGroups.includes(g));
+      if (!isRequester && !isApprover) throw notFound();
+      return viewOf(s);
+    },
+  };
+}
+
+function approvalRequest(held: HeldRequest, deps: ApprovalGateDeps): ApprovalRequest {
+  const { fingerprint, bodySha256 } = fingerprintOf(held);
+  const c = held.classification;
+  const who = held.principal.email ?? held.principal.subject;
+  const policy: ApprovalPolicy = {
+    approverGroups: held.approval.approverGroups,
+    required: held.approval.required,
+    timeoutMs: held.approval.timeoutSeconds * 1000,
+    usableForMs: held.approval.usableForSeconds * 1000,
+    reasonRequired: held.approval.reasonRequired,
+    ...(deps.maxGroupAgeMs ? { maxGroupAgeMs: deps.maxGroupAgeMs } : {}),
+  };
+  return {
+    approvalId: approvalIdOf(held),
+    requester: { subject: held.principal.subject, ...(held.principal.email ? { email: held.principal.email } : {}), groups: held.principal.groups },
+    connection: held.connection,
+    collections: held.collections,
+    operation: c.operation,
+    bulk: c.bulk,
+    method: held.method.toUpperCase(),
+    path: held.target.split('?')[0] as string,
+    fingerprint,
+    bodySha256,
+    bodyBytes: held.body.length,
+    ...(held.reason ? { reason: held.reason } : {}),
+    ruleId: held.decision.ruleId,
+    ruleExplanation: held.decision.explanation,
+    summary: `${who} asks to ${c.operation}${c.bulk ? ' (bulk)' : ''} ${held.collections.length ? held.collections.join(', ') : 'the connection'} on ${held.connection}: ${c.reason}`,
+    policy,
+    requestedAt: deps.clock.now(),
+    gatewayInstance: deps.instanceId,
+  };
+}
+
+function refusalError(result: Extract<ClaimResult, { granted: false }>, where: string): VecgateError {
+  const s = result.state;
+  const id = s.approvalId;
+  const statusHint = `State: GET /vecgate/approvals/${id}.`;
+  switch (result.refusal) {
+    case 'PENDING': {
+      const needs = `${s.request.policy.required} approval(s) from ${s.request.policy.approverGroups.join(' or ')}`;
+      return new VecgateError(
+        'APPROVAL_PENDING',
+        `Approval required: approval ${id} was asked in ${where} (needs ${needs}, until ${new Date(s.deadline).toISOString()}). Retry the same request after it is approved and it will run once. ${statusHint}`,
+      );
+    }
+    case 'DENIED': {
+      const deny = s.decisions.find((d) => d.decision === 'deny');
+      const by = deny ? ` by ${deny.approver.email ?? deny.approver.subject}${deny.reason ? `: "${deny.reason}"` : ''}` : '';
+      return new VecgateError('APPROVAL_DENIED', `Approval ${id} was denied${by}. The request was not run. ${statusHint}`);
+    }
+    case 'EXPIRED':
+      return new VecgateError('APPROVAL_EXPIRED', `Approval ${id} expired without a decision; the request was not run. Send it again to ask anew.`);
+    default:
+      return new VecgateError('APPROVAL_NOT_USABLE', `The approval ${id} cannot be used for this request (${result.refusal}): ${result.message}`);
+  }
+}
+
+function viewOf(s: ApprovalState): ApprovalView {
+  const iso = (ms: number) => new Date(ms).toISOString();
+  return {
+    approvalId: s.approvalId,
+    status: s.status,
+    requester: s.request.requester.email ?? s.request.requester.subject,
+    connection: s.request.connection,
+    collections: s.request.collections,
+    operation: s.request.operation,
+    summary: s.request.summary,
+    ...(s.request.reason ? { reason: s.request.reason } : {}),
+    deadline: iso(s.deadline),
+    decisions: s.decisions.map((d) => ({ by: d.approver.email ?? d.approver.subject, decision: d.decision, ...(d.reason ? { reason: d.reason } : {}), at: iso(d.at) })),
+    ...(s.grant ? { grant: { expiresAt: iso(s.grant.expiresAt), used: s.grant.claimedAt !== undefined } } : {}),
+    ...(s.execution ? { execution: { status: s.execution.status, bytes: s.execution.bytes, at: iso(s.execution.at) } } : {}),
+  };
+}

@@ -1,0 +1,116 @@
+import { createHash, type Hash } from 'node:crypto';
+import type { ServerResponse } from 'node:http';
+import { Readable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+import type { Logger } from 'pino';
+import type { Classification } from '../dialect/types';
+import { VecgateError } from '../errors';
+import { downstreamResponseHeaders } from '../forward/headers';
+import type { UpstreamResponse } from '../forward/upstream';
+import { maskHttpResponse, type MaskPlan, type MaskStats } from '../masking';
+import type { ConnectionRuntime } from './connections';
+
+/** Largest response read whole only to learn collection ids from it (create, get, list). */
+const MAX_LEARN_BYTES = 8 * 1024 * 1024;
+
+/** What the caller was sent, for the audit event and an approval's execution report. */
+export interface Sent {
+  bytes: number;
+  /** sha256 of the body as sent, when asked for */
+  sha256?: string;
+  masking?: MaskStats;
+}
+
+export interface RespondOptions {
+  conn: ConnectionRuntime;
+  classification: Classification;
+  /** a plan that masks; undefined when nothing is masked for this caller */
+  masking: MaskPlan | undefined;
+  maskingMaxBodyBytes: number;
+  /** hash the body as sent (an approved request reports it) */
+  hash: boolean;
+  logger: Logger;
+  requestId: string;
+}
+
+/** True when the gateway must read the answer (to mask it or to learn collection ids). */
+export function mustReadResponse(o: Pick<RespondOptions, 'conn' | 'classification' | 'masking'>): boolean {
+  return o.masking !== undefined || o.conn.dialect.revealsCollections(o.classification);
+}
+
+/**
+ * Sends the upstream's answer to the caller: streamed as it comes when nothing needs reading,
+ * otherwise read whole (bounded), ids learnt, personal data masked (or the answer withheld).
+ */
+export async function respond(upstream: UpstreamResponse, res: ServerResponse, o: RespondOptions, sent: Sent): Promise<void> {
+  const ok = upstream.status >= 200 && upstream.status < 300;
+  if (ok && o.classification.operation === 'schema') for (const ref of o.classification.collections) o.conn.directory.forget(ref);
+  const learning = ok && o.conn.dialect.revealsCollections(o.classification);
+  const hash = o.hash ? createHash('sha256') : undefined;
+  if (!o.masking && !learning) return streamThrough(upstream, res, sent, hash);
+
+  const limit = o.masking ? o.maskingMaxBodyBytes : MAX_LEARN_BYTES;
+  const read = await readUpTo(upstream.body, limit);
+  if (!read.complete) {
+    if (o.masking) {
+      upstream.body.destroy();
+      throw new VecgateError('MASKING_FAILED', `The response was withheld: it is larger than ${limit} bytes, the masking limit. Ask for fewer records at a time.`);
+    }
+    return streamThrough({ ...upstream, body: Readable.from(prepend(read.chunks, upstream.body)) }, res, sent, hash);
+  }
+  const raw = Buffer.concat(read.chunks);
+  if (learning) learnCollections(o, upstream.headers, raw);
+  if (!o.masking) return send(res, upstream.status, downstreamResponseHeaders(upstream.headers), raw, sent, hash);
+
+  const masked = maskHttpResponse(
+    { status: upstream.status, headers: upstream.headers, body: raw },
+    { plan: o.masking, records: (json) => o.conn.dialect.maskableRecords(o.classification, json), maxBodyBytes: o.maskingMaxBodyBytes },
+  );
+  sent.masking = masked.stats;
+  // what a caller may see depends on who asks: no shared cache may keep it
+  send(res, upstream.status, { ...downstreamResponseHeaders(masked.headers), 'cache-control': 'private, no-store' }, masked.body, sent, hash);
+}
+
+async function streamThrough(upstream: UpstreamResponse, res: ServerResponse, sent: Sent, hash: Hash | undefined): Promise<void> {
+  res.writeHead(upstream.status, downstreamResponseHeaders(upstream.headers));
+  upstream.body.on('data', (c: Buffer) => {
+    sent.bytes += c.length;
+    hash?.update(c);
+  });
+  await pipeline(upstream.body, res);
+  if (hash) sent.sha256 = hash.digest('hex');
+}
+
+function send(res: ServerResponse, status: number, headers: Record<string, string | string[]>, body: Buffer, sent: Sent, hash: Hash | undefined): void {
+  res.writeHead(status, { ...headers, 'content-length': String(body.length) });
+  res.end(body);
+  sent.bytes = body.length;
+  if (hash) sent.sha256 = hash.update(body).digest('hex');
+}
+
+/** Reads until the end or until more than `limit` bytes arrived, whichever comes first. */
+async function readUpTo(body: Readable, limit: number): Promise<{ chunks: Buffer[]; complete: boolean }> {
+  const chunks: Buffer[] = [];
+  let size = 0;
+  for await (const chunk of body) {
+    chunks.push(chunk as Buffer);
+    size += (chunk as Buffer).length;
+    if (size > limit) return { chunks, complete: false };
+  }
+  return { chunks, complete: true };
+}
+
+async function* prepend(first: Buffer[], rest: Readable): AsyncGenerator<Buffer> {
+  yield* first;
+  for await (const chunk of rest) yield chunk as Buffer;
+}
+
+function learnCollections(o: RespondOptions, headers: UpstreamResponse['headers'], raw: Buffer): void {
+  const encoding = headers['content-encoding'];
+  if (encoding !== undefined && encoding !== 'identity') return; // asked for identity; an id seen later is looked up then
+  try {
+    o.conn.directory.learn(o.conn.dialect.collectionsInResponse(o.classification, JSON.parse(raw.toString('utf8'))));
+  } catch (err) {
+    o.logger.warn({ err, requestId: o.requestId }, 'could not learn collections from the upstream response');
+  }
+}
