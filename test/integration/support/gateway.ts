@@ -25,6 +25,8 @@ export interface TestGatewayOptions {
   identity?: Record<string, unknown>;
   credential?: { env: string; header?: string };
   masking?: Record<string, unknown>;
+  policy?: unknown[];
+  approvals?: Record<string, unknown>;
   env?: Record<string, string>;
   mongoUri?: string;
 }
@@ -48,9 +50,10 @@ export async function startTestGateway(options: TestGatewayOptions = {}): Promis
     gateway: { listen: { port: 0 }, adminListen: { port: 0 }, ...options.gateway },
     identity: { issuer: stack.oidcIssuer, audience: 'vecgate', jwksCooldownSeconds: 1, ...options.identity },
     connections: [{ name: 'demo', dialect: 'chroma', upstream: options.upstream ?? stack.chromaUrl, listen: { port: 0 }, ...(options.credential ? { credential: options.credential } : {}) }],
-    policy: { rules: TEST_RULES },
+    policy: { rules: options.policy ?? TEST_RULES },
     audit: { mongodbUri: mongoUri, database, flushIntervalMs: 5, ...options.audit },
     ...(options.masking ? { masking: options.masking } : {}),
+    ...(options.approvals ? { approvals: options.approvals } : {}),
   });
   const loaded = parseConfig(yaml, 'test gateway', { ...options.env });
   const gateway = await startGateway(loaded, { clock: systemClock, logger: pino({ level: process.env.VECGATE_TEST_LOG ?? 'silent' }) });

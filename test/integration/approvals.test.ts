@@ -1,0 +1,194 @@
+import { randomBytes } from 'node:crypto';
+import { bundleWorkflowCode } from '@temporalio/worker';
+import { ChromaClient } from 'chromadb';
+import pino from 'pino';
+import { startBackOffice, type BackOffice } from '../../src/approval/back-office';
+import { APPROVAL_WORKFLOWS_PATH } from '../../src/approval/worker';
+import { systemClock } from '../../src/clock';
+import { configSchema } from '../../src/config/schema';
+import { EVENTS_PATH } from '../../slack-app';
+import { FakeSlack } from '../slack/support/fake-slack';
+import { buttonClick, denyReasonSubmission } from '../slack/support/payloads';
+import { interactiveBody, postSigned } from '../slack/support/sign';
+import { startTestGateway, TEST_RULES, type TestGateway } from './support/gateway';
+import { startTap, type Tap } from './support/tap';
+import { testStack, tokenFor } from '../support/stack';
+
+const NO_EMBEDDING = null as unknown as undefined;
+const TEAM = 'T0VECGATE';
+const CHANNEL = 'C0APPROVALS';
+const BOT_TOKEN = 'xoxb-1111-2222-approvals';
+const SIGNING_SECRET = 'e2e-signing-secret-0123456789abcdef';
+const CAROL = { userId: 'U0CAROL', subject: 'u-1003-carol', email: 'carol@example.test', groups: ['data-stewards'] };
+
+/**
+ * The whole approval path on real servers: the chromadb client's bulk export is held by the
+ * gateway, a Temporal workflow (dev server) posts to Slack (a local fake of its Web API), an
+ * approver clicks (a payload signed as Slack signs it) and the export runs once with real data.
+ */
+describe('high-risk requests wait for approval in Slack', () => {
+  let slack: FakeSlack;
+  let office: BackOffice;
+  let gw: TestGateway;
+  let tap: Tap;
+  let alice: string;
+  const taskQueue = `approvals-${randomBytes(4).toString('hex')}`;
+  const name = `docs-held-${randomBytes(3).toString('hex')}`;
+  const rules = TEST_RULES.map((r) => (r.id === 'scientists-bulk-review' ? { ...r, approval: { approverGroups: ['data-stewards'], timeoutSeconds: 10, usableForSeconds: 60, reasonRequired: true } } : r));
+  const approvalsConfig = (holdSeconds: number) => ({
+    temporal: { address: testStack().temporalAddress, namespace: 'default', taskQueue },
+    holdSeconds,
+    slack: { mode: 'http', workspace: TEAM, channel: CHANNEL, channelName: '#data-approvals', apiUrl: '', listen: { port: 0 }, bindings: [{ userId: CAROL.userId, subject: CAROL.subject, email: CAROL.email, groups: CAROL.groups }] },
+  });
+
+  beforeAll(async () => {
+    slack = await FakeSlack.start({ teamId: TEAM, botToken: BOT_TOKEN, channels: [CHANNEL], users: [{ id: CAROL.userId, teamId: TEAM, name: 'carol', email: CAROL.email }] });
+    const approvals = { ...approvalsConfig(3), slack: { ...approvalsConfig(3).slack, apiUrl: slack.apiUrl } };
+    const config = configSchema.parse({
+      identity: { issuer: testStack().oidcIssuer, audience: 'vecgate' },
+      connections: [{ name: 'demo', dialect: 'chroma', upstream: testStack().chromaUrl }],
+      policy: { rules },
+      audit: { mongodbUri: testStack().mongoUri, database: `vecgate_e2e_${randomBytes(3).toString('hex')}` },
+      approvals,
+    });
+    const workflowBundle = await bundleWorkflowCode({ workflowsPath: APPROVAL_WORKFLOWS_PATH, logger: { info() {}, warn() {}, error() {}, debug() {}, trace() {}, log() {} } as never });
+    office = await startBackOffice({ config, secrets: { botToken: BOT_TOKEN, signingSecret: SIGNING_SECRET }, clock: systemClock, logger: pino({ level: 'silent' }), workflowBundle });
+    tap = await startTap(testStack().chromaUrl);
+    gw = await startTestGateway({ upstream: tap.url, policy: rules, approvals });
+    alice = await tokenFor('alice');
+    const carol = new ChromaClient({ host: gw.host, port: gw.port, headers: { authorization: `Bearer ${await tokenFor('carol')}` } });
+    const c = await carol.createCollection({ name, embeddingFunction: NO_EMBEDDING });
+    await c.add({ ids: ['e1', 'e2'], embeddings: [[1, 0], [0, 1]], documents: ['one', 'two'] });
+  }, 120_000);
+
+  afterAll(async () => {
+    await gw?.close();
+    await office?.stop();
+    await tap?.close();
+    await slack?.stop();
+  });
+
+  const exportAll = (reason?: string) =>
+    new ChromaClient({ host: gw.host, port: gw.port, headers: { authorization: `Bearer ${alice}`, ...(reason ? { 'x-vecgate-reason': reason } : {}) } })
+      .getCollection({ name, embeddingFunction: NO_EMBEDDING })
+      .then((c) => c.get());
+  const rawExport = (reason: string, body = '{}') =>
+    fetch(`${gw.url}/api/v2/tenants/default_tenant/databases/default_database/collections/${collectionId()}/get`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${alice}`, 'content-type': 'application/json', 'x-vecgate-reason': reason },
+      body,
+    });
+  let cachedId = '';
+  const collectionId = () => cachedId;
+
+  const approvalMessage = async (approvalId: string) => {
+    for (let i = 0; i < 200; i++) {
+      const m = slack.messages(CHANNEL).find((msg) => msg.metadata?.event_payload.approval_id === approvalId || JSON.stringify(msg.metadata ?? {}).includes(approvalId));
+      if (m) return m;
+      await new Promise((r) => setTimeout(r, 50));
+    }
+    throw new Error(`no Slack message for ${approvalId}`);
+  };
+  const click = (kind: 'approve' | 'deny', approvalId: string, ts: string) =>
+    postSigned(`${office.slackUrl}${EVENTS_PATH}`, {
+      signingSecret: SIGNING_SECRET,
+      body: interactiveBody(buttonClick(kind, { teamId: TEAM, userId: CAROL.userId, approvalId, channel: CHANNEL, messageTs: ts, actionTs: `${Date.now() / 1000}`, responseUrl: slack.newResponseUrl(), triggerId: slack.newTriggerId() })),
+    });
+
+  test('without a reason the export is refused with a message every client shows (400)', async () => {
+    await expect(exportAll()).rejects.toThrow(/X-Vecgate-Reason/);
+  });
+
+  test('an export is held, approved in Slack, and then runs once with real data', async () => {
+    cachedId = (await new ChromaClient({ host: gw.host, port: gw.port, headers: { authorization: `Bearer ${alice}` } }).getCollection({ name, embeddingFunction: NO_EMBEDDING })).id;
+    const first = await rawExport('quarterly audit sample');
+    expect(first.status).toBe(403);
+    expect(first.headers.get('x-vecgate-error')).toBe('APPROVAL_PENDING');
+    const { message } = (await first.json()) as { message: string };
+    const approvalId = /approval (vecgate-[0-9a-f]{40})/.exec(message)?.[1] as string;
+    expect(message).toContain('#data-approvals');
+    expect(message).toContain('Retry the same request after it is approved');
+
+    const posted = await approvalMessage(approvalId);
+    expect(JSON.stringify(posted.blocks)).toContain('quarterly audit sample');
+    const status = await fetch(`${gw.url}/vecgate/approvals/${approvalId}`, { headers: { authorization: `Bearer ${alice}` } });
+    expect(((await status.json()) as { status: string }).status).toBe('pending');
+
+    const before = tap.seen.length;
+    const clicked = await click('approve', approvalId, posted.ts);
+    expect(clicked.status).toBe(200);
+
+    // the retry runs it and returns the real records
+    const retry = await rawExport('quarterly audit sample');
+    expect(retry.status).toBe(200);
+    expect(((await retry.json()) as { ids: string[] }).ids.sort()).toEqual(['e1', 'e2']);
+    expect(tap.seen.length - before).toBe(1);
+
+    const events = await gw.events({ 'approval.approvalId': approvalId });
+    expect(events.map((e) => [e.status, e.error?.code ?? 'ok'])).toEqual([[403, 'APPROVAL_PENDING'], [200, 'ok']]);
+    expect(events[1]?.approval?.grantId).toBeTruthy();
+    const final = await fetch(`${gw.url}/vecgate/approvals/${approvalId}`, { headers: { authorization: `Bearer ${alice}` } }).then((r) => r.json() as Promise<{ status: string; decisions: Array<{ by: string }> }>);
+    for (let i = 0; i < 50 && final.status !== 'executed'; i++) await new Promise((r) => setTimeout(r, 100));
+    expect(final.decisions).toEqual([expect.objectContaining({ by: CAROL.email, decision: 'approve' })]);
+    // the Slack message was edited to show the outcome
+    const edited = await approvalMessage(approvalId);
+    expect(edited.updates).toBeGreaterThan(0);
+  });
+
+  test('an approval given while the request is held releases it at once', async () => {
+    const pending = rawExport('held and approved', '{"limit": 5}');
+    let approvalId = '';
+    for (let i = 0; i < 100 && !approvalId; i++) {
+      const m = slack.messages(CHANNEL).find((msg) => JSON.stringify(msg.blocks).includes('held and approved'));
+      approvalId = m ? (JSON.stringify(m.metadata).match(/vecgate-[0-9a-f]{40}/)?.[0] ?? '') : '';
+      if (!approvalId) await new Promise((r) => setTimeout(r, 50));
+    }
+    const posted = await approvalMessage(approvalId);
+    await click('approve', approvalId, posted.ts);
+    const res = await pending;
+    expect(res.status).toBe(200);
+  });
+
+  test('a denial in Slack is final and the caller learns who denied and why', async () => {
+    const first = await rawExport('deny me', '{"limit": 1}');
+    const approvalId = /approval (vecgate-[0-9a-f]{40})/.exec(((await first.json()) as { message: string }).message)?.[1] as string;
+    const posted = await approvalMessage(approvalId);
+    const opened = slack.views.length;
+    await click('deny', approvalId, posted.ts);
+    for (let i = 0; i < 100 && slack.views.length === opened; i++) await new Promise((r) => setTimeout(r, 30));
+    const view = slack.views.at(-1) as { id: string; view: { private_metadata?: string } };
+    const submitted = await postSigned(`${office.slackUrl}${EVENTS_PATH}`, {
+      signingSecret: SIGNING_SECRET,
+      body: interactiveBody(denyReasonSubmission({ teamId: TEAM, userId: CAROL.userId, viewId: view.id, privateMetadata: view.view.private_metadata ?? '', reason: 'not for this quarter', triggerId: slack.newTriggerId() } as never)),
+    });
+    expect(submitted.status).toBe(200);
+    const before = tap.seen.length;
+    const retry = await rawExport('deny me', '{"limit": 1}');
+    expect(retry.status).toBe(403);
+    expect(retry.headers.get('x-vecgate-error')).toBe('APPROVAL_DENIED');
+    expect(((await retry.json()) as { message: string }).message).toContain('not for this quarter');
+    expect(tap.seen.length).toBe(before);
+  });
+
+  test('no decision before the deadline: expired, nothing executed', async () => {
+    const first = await rawExport('let it expire', '{"limit": 2}');
+    const approvalId = /approval (vecgate-[0-9a-f]{40})/.exec(((await first.json()) as { message: string }).message)?.[1] as string;
+    await approvalMessage(approvalId);
+    let status = '';
+    for (let i = 0; i < 100 && status !== 'expired'; i++) {
+      await new Promise((r) => setTimeout(r, 200));
+      status = ((await fetch(`${gw.url}/vecgate/approvals/${approvalId}`, { headers: { authorization: `Bearer ${alice}` } }).then((r) => r.json())) as { status: string }).status;
+    }
+    expect(status).toBe('expired');
+    const edited = await approvalMessage(approvalId);
+    expect(edited.updates).toBeGreaterThan(0);
+  }, 40_000);
+
+  test('the approval state is visible to its requester and approvers only', async () => {
+    const bob = await tokenFor('bob');
+    const first = await rawExport('who can see', '{"limit": 3}');
+    const approvalId = /approval (vecgate-[0-9a-f]{40})/.exec(((await first.json()) as { message: string }).message)?.[1] as string;
+    expect((await fetch(`${gw.url}/vecgate/approvals/${approvalId}`, { headers: { authorization: `Bearer ${bob}` } })).status).toBe(404);
+    expect((await fetch(`${gw.url}/vecgate/approvals/${approvalId}`, { headers: { authorization: `Bearer ${await tokenFor('carol')}` } })).status).toBe(200);
+  });
+});
