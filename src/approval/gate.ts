@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import type { Client } from '@temporalio/client';
+import { WorkflowNotFoundError, type Client } from '@temporalio/client';
 import type { Logger } from 'pino';
 import type { Clock } from '../clock';
 import type { ApprovalSettings } from '../config/schema';
@@ -30,7 +30,8 @@ export interface HeldRequest {
 export interface Grant {
   approvalId: string;
   grantId: string;
-  report(execution: Omit<ExecutionReport, 'grantId'>): Promise<void>;
+  /** records the execution in the approval; runs in the background, never fails the request */
+  report(execution: Omit<ExecutionReport, 'grantId'>): void;
 }
 
 export interface ApprovalGate {
@@ -38,6 +39,8 @@ export interface ApprovalGate {
   acquire(held: HeldRequest): Promise<Grant>;
   /** the approval's state for its requester or one of its approvers; 404 for anyone else */
   status(approvalId: string, principal: Principal): Promise<ApprovalView>;
+  /** waits for the execution reports still on their way (at shutdown) */
+  drain(): Promise<void>;
 }
 
 export interface ApprovalGateDeps {
@@ -83,6 +86,7 @@ export function approvalIdOf(held: Pick<HeldRequest, 'connection' | 'method' | '
 
 export function createApprovalGate(deps: ApprovalGateDeps): ApprovalGate {
   const handleOf = (approvalId: string) => deps.client.workflow.getHandle(approvalId);
+  const reporting = new Set<Promise<void>>();
   const unavailable = (err: unknown) =>
     new VecgateError('APPROVALS_UNAVAILABLE', 'The approval service (Temporal) did not answer, so the request was not run. Retry shortly.', { cause: err });
 
@@ -92,15 +96,18 @@ export function createApprovalGate(deps: ApprovalGateDeps): ApprovalGate {
         throw new VecgateError('APPROVAL_REASON_REQUIRED', `${held.decision.explanation} Say why in the X-Vecgate-Reason header (your client's extra headers) and send the request again.`);
       }
       const request = approvalRequest(held, deps);
-      let result: ClaimResult;
-      try {
-        const handle = await startOrGetApproval(deps.client, deps.taskQueue, request);
-        // the workflow answers within holdMs; the deadline only guards against a silent worker
-        result = await deps.client.withDeadline(deps.clock.now() + deps.holdMs + 10_000, () =>
-          claim(handle, { claimId: held.requestId, fingerprint: request.fingerprint, subject: held.principal.subject, gatewayInstance: deps.instanceId, waitMs: deps.holdMs }),
-        );
-      } catch (err) {
-        throw unavailable(err);
+      const input = { claimId: held.requestId, fingerprint: request.fingerprint, subject: held.principal.subject, gatewayInstance: deps.instanceId, waitMs: deps.holdMs };
+      let result: ClaimResult | undefined;
+      // An approval that is closing (just used, denied or expired) aborts the claim: the next start
+      // then finds it closed and opens a new approval for the same request.
+      for (let attempt = 1; !result; attempt++) {
+        try {
+          const handle = await startOrGetApproval(deps.client, deps.taskQueue, request);
+          // the workflow answers within holdMs; the deadline only guards against a silent worker
+          result = await deps.client.withDeadline(deps.clock.now() + deps.holdMs + 10_000, () => claim(handle, input));
+        } catch (err) {
+          if (!(err instanceof WorkflowNotFoundError) || attempt >= 3) throw unavailable(err);
+        }
       }
       if (!result.granted) throw refusalError(result, deps.where);
       const approvalId = request.approvalId;
@@ -108,14 +115,19 @@ export function createApprovalGate(deps: ApprovalGateDeps): ApprovalGate {
       return {
         approvalId,
         grantId,
-        async report(execution) {
-          try {
-            await report(handleOf(approvalId), { grantId, ...execution });
-          } catch (err) {
-            deps.logger.warn({ err, approvalId, grantId }, 'the execution of an approved request could not be reported to its approval');
-          }
+        report(execution) {
+          const p = report(handleOf(approvalId), { grantId, ...execution }).then(
+            () => undefined,
+            (err: unknown) => deps.logger.warn({ err, approvalId, grantId }, 'the execution of an approved request could not be reported to its approval'),
+          );
+          reporting.add(p);
+          void p.finally(() => reporting.delete(p));
         },
       };
+    },
+
+    async drain() {
+      await Promise.all([...reporting]);
     },
 
     async status(approvalId, principal) {
@@ -125,7 +137,7 @@ export function createApprovalGate(deps: ApprovalGateDeps): ApprovalGate {
       try {
         s = await state(handleOf(approvalId));
       } catch (err) {
-        if ((err as { name?: string }).name === 'WorkflowNotFoundError') throw notFound();
+        if (err instanceof WorkflowNotFoundError) throw notFound();
         throw unavailable(err);
       }
       const isRequester = s.request.requester.subject === principal.subject;

@@ -134,7 +134,7 @@ async function serve(deps: HandlerDeps, dedicated: string | undefined, req: Inco
     await respond(upstream, res, { conn, classification, masking, maskingMaxBodyBytes: deps.maskingMaxBodyBytes, hash: grant !== undefined, logger: deps.logger, requestId: trace.requestId }, trace.sent);
   } finally {
     if (trace.sent.masking) trace.masking = trace.sent.masking;
-    await grant?.report({ status: trace.upstreamStatus ?? 0, bytes: trace.sent.bytes, durationMs: Math.round(performance.now() - upstreamStart), responseSha256: trace.sent.sha256 ?? '' });
+    grant?.report({ status: trace.upstreamStatus ?? 0, bytes: trace.sent.bytes, durationMs: Math.round(performance.now() - upstreamStart), responseSha256: trace.sent.sha256 ?? '' });
   }
 }
 

@@ -123,6 +123,7 @@ export async function startGateway(loaded: LoadedConfig, options: GatewayOptions
     async close() {
       await Promise.all(servers.map((s) => new Promise<void>((resolve) => { s.close(() => resolve()); s.closeAllConnections(); })));
       await Promise.all([...connections.values()].map((c) => c.upstream.close()));
+      await deps.approvals?.drain();
       await audit.close();
       await mongo.close();
       await temporal?.close();

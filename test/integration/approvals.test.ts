@@ -127,9 +127,22 @@ describe('high-risk requests wait for approval in Slack', () => {
     const events = await gw.events({ 'approval.approvalId': approvalId });
     expect(events.map((e) => [e.status, e.error?.code ?? 'ok'])).toEqual([[403, 'APPROVAL_PENDING'], [200, 'ok']]);
     expect(events[1]?.approval?.grantId).toBeTruthy();
-    const final = await fetch(`${gw.url}/vecgate/approvals/${approvalId}`, { headers: { authorization: `Bearer ${alice}` } }).then((r) => r.json() as Promise<{ status: string; decisions: Array<{ by: string }> }>);
-    for (let i = 0; i < 50 && final.status !== 'executed'; i++) await new Promise((r) => setTimeout(r, 100));
+    type View = { status: string; decisions: Array<{ by: string }>; execution?: { status: number; bytes: number } };
+    const view = () => fetch(`${gw.url}/vecgate/approvals/${approvalId}`, { headers: { authorization: `Bearer ${alice}` } }).then((r) => r.json() as Promise<View>);
+    let final = await view();
+    for (let i = 0; i < 50 && final.status !== 'executed'; i++) {
+      await new Promise((r) => setTimeout(r, 100));
+      final = await view();
+    }
+    expect(final.status).toBe('executed');
+    expect(final.execution).toMatchObject({ status: 200, bytes: expect.any(Number) });
     expect(final.decisions).toEqual([expect.objectContaining({ by: CAROL.email, decision: 'approve' })]);
+
+    // a second identical request is a new ask: the grant was single-use
+    const again = await rawExport('quarterly audit sample');
+    expect(again.headers.get('x-vecgate-error')).toBe('APPROVAL_PENDING');
+    expect(/approval (vecgate-[0-9a-f]{40})/.exec(((await again.json()) as { message: string }).message)?.[1]).toBe(approvalId);
+    expect(tap.seen.length - before).toBe(1);
     // the Slack message was edited to show the outcome
     const edited = await approvalMessage(approvalId);
     expect(edited.updates).toBeGreaterThan(0);
