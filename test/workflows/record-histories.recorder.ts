@@ -17,15 +17,14 @@ import { historyToJson } from './support/history-json';
  * which replay.test.ts replays on every run. Run it when a path is added or after a deliberate,
  * versioned (patched) change:
  *
- *   RECORD_HISTORIES=1 npx jest test/workflows/record-histories
+ *   npm run record-histories   (jest on this file alone; the normal test run does not pick it up)
  *
  * Histories come from the real dev server (short real timeouts), except the one path whose timer is
  * an hour long, recorded on the time-skipping test server.
  */
 const HISTORIES = join(__dirname, 'histories');
-const recording = process.env.RECORD_HISTORIES === '1';
 
-(recording ? describe : describe.skip)('record approval histories (RECORD_HISTORIES=1)', () => {
+describe('record approval histories', () => {
   const namespace = 'default';
   const taskQueue = `approvals-record-${randomUUID()}`;
   const notifier = new RecordingNotifier();
