@@ -2,7 +2,7 @@ import { createSlackApp, type SlackAppOptions } from '../../slack-app/app';
 import { createApproverDirectory } from '../../slack-app/approvers/approver-directory';
 import { systemClock } from '../../src/clock';
 import { MemoryDecider } from './support/approvals';
-import { FakeSlack } from './support/fake-slack';
+import { FakeSlack } from '../../src/devstack/fake-slack';
 import { APP_TOKEN, BOT_TOKEN, RecordedRefusals, SIGNING_SECRET, TEAM, testLogger } from './support/harness';
 
 function options(overrides: Partial<SlackAppOptions> = {}): SlackAppOptions {

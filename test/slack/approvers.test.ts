@@ -3,7 +3,7 @@ import { createApproverDirectory, type IdentityByEmail } from '../../slack-app/a
 import { createMemoryBindingStore } from '../../slack-app/approvers/bindings';
 import { boltLoggerFrom } from '../../slack-app/bolt-logger';
 import { ManualClock } from './support/approvals';
-import { FakeSlack } from './support/fake-slack';
+import { FakeSlack } from '../../src/devstack/fake-slack';
 import { BOT_TOKEN, FOREIGN_TEAM, TEAM, testLogger } from './support/harness';
 
 const DAY = 24 * 60 * 60 * 1000;

@@ -2,7 +2,7 @@ import { renderApproval } from '../../slack-app/render';
 import { eventually } from './support/approvals';
 import { CHANNEL, FOREIGN_TEAM, type Harness, SIGNING_SECRET, SLACK_USERS, startHarness, TEAM, UNMAPPED_USER } from './support/harness';
 import { buttonClick, denyReasonSubmission, type ClickInput } from './support/payloads';
-import { interactiveBody, postSigned } from './support/sign';
+import { interactiveBody, postSigned } from '../../src/devstack/slack-signing';
 
 let h: Harness;
 let actionSeq = 0;

@@ -12,7 +12,7 @@ import { eventually, ManualClock } from './support/approvals';
 import { FOREIGN_TEAM, type Harness, MAX_GROUP_AGE_MS, SIGNING_SECRET, SLACK_USERS, startHarness, TEAM, testLogger, UNMAPPED_USER } from './support/harness';
 import { signIn, startCodeProvider } from './support/oidc-browser';
 import { buttonClick, linkCommand } from './support/payloads';
-import { commandBody, interactiveBody, postSigned } from './support/sign';
+import { commandBody, interactiveBody, postSigned } from '../../src/devstack/slack-signing';
 
 const CLIENT_ID = 'vecgate-slack';
 const CLIENT_SECRET = 'vecgate-slack-test-secret';

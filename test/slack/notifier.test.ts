@@ -4,7 +4,7 @@ import { APPROVAL_METADATA_EVENT, renderApproval } from '../../slack-app/render'
 import { boltLoggerFrom } from '../../slack-app/bolt-logger';
 import { systemClock } from '../../src/clock';
 import { pendingState } from './support/approvals';
-import { FakeSlack } from './support/fake-slack';
+import { FakeSlack } from '../../src/devstack/fake-slack';
 import { BOT_TOKEN, CHANNEL, fakeUsers, SLACK_USERS, TEAM, testLogger } from './support/harness';
 
 let fake: FakeSlack;

@@ -1,5 +1,5 @@
 import { checkSlackSignature, SIGNATURE_MAX_AGE_MS } from '../../slack-app/signature';
-import { slackSignature } from './support/sign';
+import { slackSignature } from '../../src/devstack/slack-signing';
 
 const SECRET = '8f742231b10e8888abcd99yyyzzz85a5';
 const NOW = 1_800_000_000_000;

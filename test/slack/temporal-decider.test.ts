@@ -12,7 +12,7 @@ import { testStack } from '../support/stack';
 import { approvalRequest, eventually } from './support/approvals';
 import { BOT_TOKEN, CHANNEL, type Harness, MAX_GROUP_AGE_MS, SIGNING_SECRET, SLACK_USERS, startHarness, TEAM, testLogger } from './support/harness';
 import { buttonClick } from './support/payloads';
-import { interactiveBody, postSigned } from './support/sign';
+import { interactiveBody, postSigned } from '../../src/devstack/slack-signing';
 
 /**
  * The Slack app against the real approval workflow: a worker on the test stack's Temporal server

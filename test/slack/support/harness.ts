@@ -11,7 +11,7 @@ import { systemClock, type Clock } from '../../../src/clock';
 import type { ApprovalNotifier } from '../../../activities/notifier';
 import type { ApprovalState, MessageRef } from '../../../workflows/approval-contract';
 import { MemoryDecider, pendingState } from './approvals';
-import { FakeSlack, type FakeUser } from './fake-slack';
+import { FakeSlack, type FakeUser } from '../../../src/devstack/fake-slack';
 
 export const TEAM = 'T0VECGATE';
 export const FOREIGN_TEAM = 'T0ELSEWHERE';
