@@ -5,6 +5,11 @@ import { systemClock } from '../clock';
 import { loadConfigFile } from '../config/load';
 import { fetchDemoToken, findProjectRoot, readDevStackEnv, startDevStack } from '../devstack';
 import { startGateway, type RunningGateway } from '../gateway/server';
+import { startBackOffice } from '../approval/back-office';
+import { FakeSlack, type FakeMessage } from '../devstack/fake-slack';
+import { buttonClick } from '../devstack/slack-payloads';
+import { interactiveBody, postSigned } from '../devstack/slack-signing';
+import { EVENTS_PATH } from '../../slack-app';
 import { createLogger } from '../log';
 
 export interface DevOptions {
@@ -15,6 +20,11 @@ export interface DevOptions {
 }
 
 const DEMO_COLLECTION = 'docs-demo';
+const DEMO_TEAM = 'T0VECGATE';
+const DEMO_CHANNEL = 'C0APPROVALS';
+const DEMO_APPROVER = 'U0CAROL';
+const DEMO_BOT_TOKEN = 'xoxb-vecgate-dev-demo';
+const DEMO_SIGNING_SECRET = 'vecgate-dev-demo-signing-secret';
 /** chromadb takes null at run time (its types say otherwise): never embed, the demo passes vectors itself. */
 const NO_EMBEDDING = null as unknown as undefined;
 
@@ -28,38 +38,55 @@ export async function runDev(opts: DevOptions): Promise<{ stop(): Promise<void> 
   const devEnv = readDevStackEnv(opts.env);
   say('starting Temporal, MongoDB-wire (FerretDB), Chroma and the demo OpenID provider...');
   const stack = await startDevStack({ runDir: join(root, '.vecgate', 'dev'), cacheDir: devEnv.cacheDir, external: devEnv.external, logger });
-  let gateway: RunningGateway | undefined;
+  const stops: Array<() => Promise<void>> = [() => stack.stop()];
+  const stop = async () => {
+    for (const s of stops.splice(0).reverse()) await s();
+  };
   try {
+    // Slack cannot be reached from here: a local fake of its Web API stands in for it
+    const slack = await FakeSlack.start({ teamId: DEMO_TEAM, botToken: DEMO_BOT_TOKEN, channels: [DEMO_CHANNEL], users: [{ id: DEMO_APPROVER, teamId: DEMO_TEAM, name: 'carol', email: 'carol@example.test' }] });
+    stops.push(() => slack.stop());
     const loaded = loadConfigFile(join(root, 'config', 'demo.yaml'), {
       ...opts.env,
       OIDC_ISSUER: stack.oidcIssuer,
       CHROMA_URL: stack.chromaUrl,
       MONGODB_URI: stack.mongoUri,
+      TEMPORAL_ADDRESS: stack.temporalAddress,
+      SLACK_API_URL: slack.apiUrl,
+      SLACK_TEAM_ID: DEMO_TEAM,
+      SLACK_CHANNEL_ID: DEMO_CHANNEL,
+      VECGATE_SLACK_PORT: '0',
       VECGATE_PORT: String(opts.port),
       VECGATE_DEMO_PORT: String(opts.connectionPort),
     });
-    gateway = await startGateway(loaded, { clock: systemClock, logger });
-    await demo(stack.oidcIssuer, gateway, stack.mongoUri, logger);
-    printGuide(stack, gateway);
+    say('starting the approval worker and the Slack app...');
+    const office = await startBackOffice({ config: loaded.config, secrets: { botToken: DEMO_BOT_TOKEN, signingSecret: DEMO_SIGNING_SECRET }, clock: systemClock, logger });
+    stops.push(() => office.stop());
+    const gateway = await startGateway(loaded, { clock: systemClock, logger });
+    stops.push(() => gateway.close());
+    await demo({ issuer: stack.oidcIssuer, gateway, mongoUri: stack.mongoUri, slack, slackUrl: office.slackUrl as string, logger });
+    printGuide(stack, gateway, slack);
   } catch (err) {
-    await gateway?.close();
-    await stack.stop();
+    await stop();
     throw err;
   }
-  const running = gateway;
-  return {
-    async stop() {
-      await running.close();
-      await stack.stop();
-    },
-  };
+  return { stop };
 }
 
-async function demo(issuer: string, gateway: RunningGateway, mongoUri: string, logger: Logger): Promise<void> {
+interface DemoParts {
+  issuer: string;
+  gateway: RunningGateway;
+  mongoUri: string;
+  slack: FakeSlack;
+  slackUrl: string;
+  logger: Logger;
+}
+
+async function demo({ issuer, gateway, mongoUri, slack, slackUrl, logger }: DemoParts): Promise<void> {
   const { ChromaClient } = await import('chromadb');
   const url = new URL(gateway.connectionUrls.demo as string);
-  const clientFor = async (user: string) =>
-    new ChromaClient({ host: url.hostname, port: Number(url.port), ssl: false, headers: { authorization: `Bearer ${await fetchDemoToken(issuer, { username: user, password: `${user}-dev-password` })}` } });
+  const clientFor = async (user: string, headers: Record<string, string> = {}) =>
+    new ChromaClient({ host: url.hostname, port: Number(url.port), ssl: false, headers: { ...headers, authorization: `Bearer ${await fetchDemoToken(issuer, { username: user, password: `${user}-dev-password` })}` } });
   const attempt = async (who: string, what: string, fn: () => Promise<unknown>) => {
     try {
       const result = await fn();
@@ -87,10 +114,24 @@ async function demo(issuer: string, gateway: RunningGateway, mongoUri: string, l
     const r = await c.query({ queryEmbeddings: [[0.1, 0.2, 0.3]], nResults: 2 });
     return r.ids;
   });
-  await attempt('alice', 'exports every record (bulk export: needs approval)', async () => {
+  await attempt('alice', 'exports every record without saying why (bulk export: needs approval)', async () => {
     const c = await alice.getCollection({ name: DEMO_COLLECTION, embeddingFunction: NO_EMBEDDING });
     return (await c.get()).ids;
   });
+  const aliceWithReason = await clientFor('alice', { 'x-vecgate-reason': 'quarterly data-quality review' });
+  const held = attempt('alice', 'exports every record, reason "quarterly data-quality review": held for approval...', async () => {
+    const c = await aliceWithReason.getCollection({ name: DEMO_COLLECTION, embeddingFunction: NO_EMBEDDING });
+    const all = await c.get();
+    return { ids: all.ids, documents: all.documents };
+  });
+  const message = await waitForApprovalMessage(slack);
+  say(`  slack  #vecgate-approvals: "${message.text ?? ''}"`);
+  const click = await postSigned(`${slackUrl}${EVENTS_PATH}`, {
+    signingSecret: DEMO_SIGNING_SECRET,
+    body: interactiveBody(buttonClick('approve', { teamId: DEMO_TEAM, userId: DEMO_APPROVER, approvalId: approvalIdIn(message), channel: DEMO_CHANNEL, messageTs: message.ts, actionTs: String(Date.now() / 1000), responseUrl: slack.newResponseUrl(), triggerId: slack.newTriggerId() })),
+  });
+  say(`  carol  clicks Approve in Slack (a payload signed as Slack signs it): ${click.status === 200 ? 'accepted' : `HTTP ${click.status}`}`);
+  await held;
   const bob = await clientFor('bob');
   await attempt('bob', 'queries (analyst: no rule grants him docs-*)', async () => {
     const c = await bob.getCollection({ name: DEMO_COLLECTION, embeddingFunction: NO_EMBEDDING });
@@ -112,7 +153,20 @@ async function demo(issuer: string, gateway: RunningGateway, mongoUri: string, l
   }
 }
 
-function printGuide(stack: { oidcIssuer: string; mongoUri: string; chromaUrl: string; temporalAddress: string }, gateway: RunningGateway): void {
+async function waitForApprovalMessage(slack: FakeSlack): Promise<FakeMessage> {
+  for (let i = 0; i < 200; i++) {
+    const m = slack.messages(DEMO_CHANNEL).at(-1);
+    if (m) return m;
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  throw new Error('the approval message did not reach Slack within 10 s');
+}
+
+function approvalIdIn(message: FakeMessage): string {
+  return /vecgate-[0-9a-f]{40}/.exec(JSON.stringify(message.metadata ?? message.blocks))?.[0] ?? '';
+}
+
+function printGuide(stack: { oidcIssuer: string; mongoUri: string; chromaUrl: string; temporalAddress: string }, gateway: RunningGateway, slack: FakeSlack): void {
   const demoUrl = new URL(gateway.connectionUrls.demo as string);
   say(`
 vecgate dev stack is running (Ctrl-C stops everything):
@@ -122,7 +176,8 @@ vecgate dev stack is running (Ctrl-C stops everything):
   OpenID provider                      ${stack.oidcIssuer}
   MongoDB (audit)                      ${stack.mongoUri}
   Chroma (upstream; the gateway alone talks to it)  ${stack.chromaUrl}
-  Temporal                             ${stack.temporalAddress}
+  Temporal (approval workflows)        ${stack.temporalAddress}
+  Slack Web API (local fake)           ${slack.apiUrl}
 
 demo users (password: <name>-dev-password): alice (data-scientists), bob (analysts), carol (data-stewards), dave (no groups)
 

@@ -1,5 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { Command, Option } from 'commander';
+import { DefaultLogger, Runtime, type LogLevel } from '@temporalio/worker';
 import { systemClock } from '../clock';
 import { ConfigError, loadConfigFile } from '../config/load';
 import { fetchDemoToken } from '../devstack';
@@ -13,6 +14,11 @@ import { runDev } from './dev';
 
 /** The CLI is the edge where the environment is read; everything below takes plain values. */
 const env = process.env;
+
+/** Temporal's own logs (worker, workflows) follow the CLI's level; installed once per process. */
+function installTemporalLogging(level: string): void {
+  Runtime.install({ logger: new DefaultLogger(level.toUpperCase() as LogLevel) });
+}
 
 function onShutdown(close: () => Promise<void>): void {
   let closing = false;
@@ -58,6 +64,7 @@ program
   .addOption(logLevelOption())
   .action(async (opts: { config: string; logLevel: string }) => {
     const logger = createLogger(opts.logLevel);
+    installTemporalLogging(opts.logLevel);
     const { config } = loadConfigFile(opts.config, env);
     if (!config.approvals) throw new ConfigError(opts.config, [{ key: 'approvals', message: 'is required to run the worker: add approvals.temporal and approvals.slack' }]);
     const office = await startBackOffice({ config, secrets: slackSecretsFrom(config.approvals, env), clock: systemClock, logger });
@@ -71,6 +78,7 @@ program
   .option('--chroma-port <port>', 'port of the demo connection\'s own listener', '8001')
   .addOption(logLevelOption().default('warn'))
   .action(async (opts: { port: string; chromaPort: string; logLevel: string }) => {
+    installTemporalLogging(opts.logLevel);
     const stack = await runDev({ env, port: Number(opts.port), connectionPort: Number(opts.chromaPort), logLevel: opts.logLevel });
     onShutdown(() => stack.stop());
   });
