@@ -1,0 +1,103 @@
+import { spawn } from 'node:child_process';
+import { closeSync, openSync, readFileSync } from 'node:fs';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { tailLog } from '../../../src/devstack/log-tail';
+import type { OrphanGuard } from '../../../src/devstack/orphan-guard';
+import { findProjectRoot } from '../../../src/devstack/paths';
+
+export interface WorkerProcess {
+  pid: number;
+  logFile: string;
+  /** the Slack app's address, http://127.0.0.1:PORT */
+  slackUrl: string;
+  exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
+  /** SIGKILL to the whole process group; resolves once the process is gone */
+  kill(): Promise<void>;
+}
+
+export interface WorkerProcessOptions {
+  configFile: string;
+  slackPort: number;
+  logFile: string;
+  env: Record<string, string>;
+  readyTimeoutMs: number;
+  guard?: OrphanGuard;
+}
+
+/** Sends `signal` to a process group; false when it is gone. */
+export function signalGroup(pgid: number, signal: NodeJS.Signals | 0): boolean {
+  try {
+    process.kill(-pgid, signal);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * `node bin/vecgate worker -c FILE` as a real child process in its own process group (the built
+ * CLI in dist/), ready once it logs that it runs and its Slack app answers HTTP.
+ */
+export async function startWorkerProcess(options: WorkerProcessOptions): Promise<WorkerProcess> {
+  const root = findProjectRoot(__dirname);
+  const fd = openSync(options.logFile, 'a');
+  const child = spawn(process.execPath, ['bin/vecgate', 'worker', '-c', options.configFile], {
+    cwd: root,
+    env: { ...process.env, LOG_LEVEL: 'info', ...options.env },
+    detached: true,
+    stdio: ['ignore', fd, fd],
+  });
+  closeSync(fd);
+  const pid = child.pid;
+  if (pid === undefined) throw new Error(`could not spawn the worker: see ${options.logFile}`);
+  options.guard?.track(pid);
+  let gone: { code: number | null; signal: NodeJS.Signals | null } | undefined;
+  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) =>
+    child.once('exit', (code, signal) => {
+      gone = { code, signal };
+      resolve(gone);
+    }),
+  );
+  const slackUrl = `http://127.0.0.1:${options.slackPort}`;
+  const worker: WorkerProcess = {
+    pid,
+    logFile: options.logFile,
+    slackUrl,
+    exited,
+    async kill() {
+      signalGroup(pid, 'SIGKILL');
+      await exited;
+      for (let i = 0; i < 20 && signalGroup(pid, 0); i++) await sleep(50);
+      options.guard?.untrack(pid);
+    },
+  };
+
+  const deadline = Date.now() + options.readyTimeoutMs;
+  for (;;) {
+    if (gone) throw new Error(`the worker exited (${gone.signal ?? `code ${gone.code}`}) before it was ready:\n${tailLog(options.logFile, 30)}`);
+    const running = readFileSync(options.logFile, 'utf8').includes('vecgate worker running');
+    const answers = running && (await fetch(slackUrl, { signal: AbortSignal.timeout(1000) }).then((r) => r.arrayBuffer().then(() => true), () => false));
+    if (answers) return worker;
+    if (Date.now() > deadline) {
+      await worker.kill();
+      throw new Error(`the worker was not ready within ${options.readyTimeoutMs} ms:\n${tailLog(options.logFile, 30)}`);
+    }
+    await sleep(100);
+  }
+}
+
+/** Polls `read` until it gives a value; throws naming `what` after `timeoutMs`. */
+export async function eventually<T>(what: string, timeoutMs: number, read: () => T | undefined | Promise<T | undefined>, intervalMs = 100): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  let lastError: unknown;
+  for (;;) {
+    try {
+      const value = await read();
+      if (value !== undefined) return value;
+    } catch (err) {
+      lastError = err;
+    }
+    if (Date.now() > deadline) throw new Error(`${what}: not within ${timeoutMs} ms${lastError ? ` (last error: ${String(lastError)})` : ''}`);
+    await sleep(intervalMs);
+  }
+}
