@@ -12,6 +12,8 @@ import {
   createSlackNotifier,
   createTemporalDecider,
   openMongoBindingStore,
+  openMongoLinkStateStore,
+  DEFAULT_LINK_COMMAND,
   type SlackApp,
   type SlackRefusal,
 } from '../../slack-app';
@@ -22,6 +24,8 @@ export interface SlackSecrets {
   botToken: string;
   signingSecret?: string;
   appToken?: string;
+  /** the link command's OpenID client secret, when the client is confidential */
+  linkClientSecret?: string;
 }
 
 export interface BackOffice {
@@ -51,6 +55,7 @@ export function slackSecretsFrom(approvals: ApprovalsConfig, env: Readonly<Recor
   return {
     botToken: need(slack.botTokenEnv, 'botTokenEnv'),
     ...(slack.mode === 'http' ? { signingSecret: need(slack.signingSecretEnv, 'signingSecretEnv') } : { appToken: need(slack.appTokenEnv, 'appTokenEnv') }),
+    ...(slack.link?.clientSecretEnv ? { linkClientSecret: need(slack.link.clientSecretEnv, 'link.clientSecretEnv') } : {}),
   };
 }
 
@@ -95,6 +100,16 @@ export async function startBackOffice(options: BackOfficeOptions): Promise<BackO
     const clientConnection = await Connection.connect({ address });
     stops.push(() => clientConnection.close());
     const refusals = db.collection<SlackRefusal>('slack_refusals');
+    const bindings = await openMongoBindingStore(db);
+    const link = slack.link
+      ? {
+          oidc: { issuer: config.identity.issuer, clientId: slack.link.clientId, redirectUri: slack.link.redirectUri, ...(secrets.linkClientSecret ? { clientSecret: secrets.linkClientSecret } : {}) },
+          claims: { email: config.identity.emailClaim, groups: config.identity.groupsClaim },
+          states: await openMongoLinkStateStore(db),
+          bindings,
+          requireSameEmail: slack.link.requireSameEmail,
+        }
+      : undefined;
     const app: SlackApp = createSlackApp({
       mode: slack.mode,
       botToken: secrets.botToken,
@@ -109,10 +124,12 @@ export async function startBackOffice(options: BackOfficeOptions): Promise<BackO
         workspace: slack.workspace,
         staticBindings: slack.bindings.map((b) => ({ teamId: slack.workspace, ...b })),
         staticLoadedAt: clock.now(),
-        store: await openMongoBindingStore(db),
+        store: bindings,
         maxGroupAgeMs: slack.maxGroupAgeSeconds * 1000,
         clock,
+        ...(link ? { linkCommand: DEFAULT_LINK_COMMAND } : {}),
       }),
+      ...(link ? { link } : {}),
       // clicks refused before they reach a workflow (unmapped user, other workspace, stale groups) are evidence too
       refusals: { record: async (r) => void (await refusals.insertOne({ ...r })) },
       clock,

@@ -104,6 +104,21 @@ const slack = z.strictObject({
   /** groups confirmed longer ago than this do not count for a decision */
   maxGroupAgeSeconds: z.number().int().min(60).default(24 * 3600),
   /** explicit bindings of Slack users to identity-provider subjects */
+  /**
+   * The /vecgate-link command: a Slack user binds their account by signing in with the identity
+   * provider (authorization code with PKCE) as this client; the callback is served by the Slack app.
+   */
+  link: z
+    .strictObject({
+      clientId: z.string().min(1),
+      /** for a confidential client; a public client relies on PKCE alone */
+      clientSecretEnv: envName.optional(),
+      /** the public URL of the callback, path /slack/link/callback on the Slack app's listener */
+      redirectUri: url('https://vecgate.example.com/slack/link/callback'),
+      /** the signed-in e-mail must equal the Slack account's confirmed e-mail */
+      requireSameEmail: z.boolean().default(true),
+    })
+    .optional(),
   bindings: z.array(z.strictObject({ userId: z.string().regex(/^[UW][A-Z0-9]{2,}$/, 'must be a Slack user id (U...)'), subject: z.string().min(1), email: z.string().optional(), groups: z.array(z.string()) })).default([]),
 });
 
