@@ -13,7 +13,7 @@ import { Pool } from 'undici';
 import { stringify } from 'yaml';
 import { fetchDemoToken, findProjectRoot, readDevStackEnv, startDevStack } from '../src/devstack';
 import { findFreePort } from '../src/devstack/ports';
-import { merge, percentile, runLoad, type LoadResult, type Target } from './load';
+import { merge, mulberry32, percentile, runLoad, type LoadResult, type Target } from './load';
 
 const env = process.env;
 const SECONDS = Number(env.BENCH_SECONDS ?? 5);
@@ -119,16 +119,6 @@ async function waitFor(url: string): Promise<void> {
   throw new Error(`${url} did not become ready`);
 }
 
-/** A small seeded generator, so every run queries the same data. */
-function mulberry32(seed: number): () => number {
-  let a = seed;
-  return () => {
-    a = (a + 0x6d2b79f5) | 0;
-    let t = Math.imul(a ^ (a >>> 15), 1 | a);
-    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 main().catch((err: unknown) => {
   console.error(err);

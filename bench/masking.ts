@@ -7,6 +7,7 @@
  * Settings: BENCH_ROUNDS, BENCH_ITERATIONS (per round and side), BENCH_DIM (embedding size, 0 = none).
  */
 import { cpus } from 'node:os';
+import { mulberry32, percentile } from './load';
 import { chromaMaskableRecords } from '../src/dialect/chroma/records';
 import type { Classification } from '../src/dialect/types';
 import { compileMasking, maskHttpResponse, maskingRuleSchema, type MaskPlan } from '../src/masking';
@@ -93,19 +94,5 @@ function chromaGetResponse(n: number, dim: number) {
   return { ids, documents, metadatas, uris: null, embeddings: dim > 0 ? embeddings : null, include: dim > 0 ? ['documents', 'metadatas', 'embeddings'] : ['documents', 'metadatas'] };
 }
 
-function percentile(values: readonly number[], p: number): number {
-  const sorted = [...values].sort((a, b) => a - b);
-  return sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)] ?? NaN;
-}
-
-function mulberry32(seed: number): () => number {
-  let a = seed;
-  return () => {
-    a = (a + 0x6d2b79f5) | 0;
-    let t = Math.imul(a ^ (a >>> 15), 1 | a);
-    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 main();

@@ -1,21 +1,13 @@
 import type { webApi } from '@slack/bolt';
 import type { Logger } from 'pino';
-import type { Clock } from '../../src/clock';
 import type { ApproverIdentity, MessageRef } from '../../workflows/approval-contract';
-import type { ApproverDirectory, ApproverLookup } from '../approvers/approver-directory';
-import type { ApprovalDecider, DecisionReply } from '../decider';
-import type { RefusalRecorder } from '../refusals';
+import type { ApproverLookup } from '../approvers/approver-directory';
+import type { DecisionReply } from '../decider';
+import type { SlackAppOptions } from '../options';
 import { approvalMetadata, renderApproval } from '../render';
 
 /** What the decision listeners share; app.ts builds it once. */
-export interface DecisionDeps {
-  /** the one workspace (team id) whose users may decide */
-  workspace: string;
-  decider: ApprovalDecider;
-  approvers: ApproverDirectory;
-  refusals: RefusalRecorder;
-  clock: Clock;
-  logger: Logger;
+export interface DecisionDeps extends Pick<SlackAppOptions, 'workspace' | 'decider' | 'approvers' | 'refusals' | 'clock' | 'logger'> {
   /** the bot's client: edits the approval message */
   client: webApi.WebClient;
 }
