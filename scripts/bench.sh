@@ -5,3 +5,4 @@ cd "$(dirname "$0")/.."
 bash scripts/ensure-deps.sh
 npx tsc -p tsconfig.build.json
 node dist/bench/gateway.js
+node dist/bench/masking.js
