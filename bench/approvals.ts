@@ -362,7 +362,8 @@ interface MemoryRow {
 
 interface MemoryResult {
   rows: MemoryRow[];
-  fills: Array<{ to: number; seconds: number; postedAfterSeconds: number; errors: number; posted: number }>;
+  /** per fill: requests sent, seconds until all were answered and until all approvals were posted, errors among them, posted in all */
+  fills: Array<{ to: number; asked: number; seconds: number; postedAfterSeconds: number; errors: number; posted: number }>;
   /** request sent -> approval message, during the fills, per fill */
   postDuringFill: Array<{ to: number; latencies: number[] }>;
   heapLimit: number;
@@ -380,13 +381,14 @@ async function memoryWithPending(ctx: Context): Promise<MemoryResult> {
   let errors = 0;
 
   const measure = async (label: string) => {
-    log(`memory: settling ${SETTLE_SECONDS} s, then measuring (${label}, ${pendingNs.length} pending)`);
+    log(`memory: settling ${SETTLE_SECONDS} s, then measuring (${label}: ${b.watcher.posted} approvals posted, pending)`);
     await sleep(SETTLE_SECONDS * 1000);
     const [wm, gm]: [ChildMemory, ChildMemory] = await Promise.all([b.worker.memory(), b.gateway.memory()]);
     result.heapLimit = wm.heapLimit;
     result.gcForced = wm.gcForced && gm.gcForced;
     await sleep(500);
-    result.rows.push({ label, pending: pendingNs.length, worker: { ...b.worker.status(), heapUsed: wm.heapUsed }, gateway: { ...b.gateway.status(), heapUsed: gm.heapUsed } });
+    // an approval is pending once asked (posted), also when its caller got an error meanwhile
+    result.rows.push({ label, pending: b.watcher.posted, worker: { ...b.worker.status(), heapUsed: wm.heapUsed }, gateway: { ...b.gateway.status(), heapUsed: gm.heapUsed } });
   };
 
   await measure('idle');
@@ -394,6 +396,7 @@ async function memoryWithPending(ctx: Context): Promise<MemoryResult> {
     if (target <= pendingNs.length) continue;
     const began = performance.now();
     const fromN = counter + 1;
+    const errorsBefore = errors;
     let issued = pendingNs.length + errors;
     const progress = setInterval(() => {
       const s = (performance.now() - began) / 1000;
@@ -403,7 +406,7 @@ async function memoryWithPending(ctx: Context): Promise<MemoryResult> {
       } catch {
         // a child that has gone is reported by the next step
       }
-      log(`memory: ${pendingNs.length}/${target} pending after ${s.toFixed(0)} s (${errors} errors), ${b.watcher.posted} posted${w}`);
+      log(`memory: ${pendingNs.length}/${target} answered APPROVAL_PENDING after ${s.toFixed(0)} s (${errors} errors), ${b.watcher.posted} posted${w}`);
     }, 15_000);
     try {
       const loop = async () => {
@@ -425,7 +428,7 @@ async function memoryWithPending(ctx: Context): Promise<MemoryResult> {
       const deadline = Date.now() + POST_WAIT_SECONDS * 1000;
       while (b.watcher.posted < pendingNs.length && Date.now() < deadline) await sleep(200);
       const postedAfter = (performance.now() - began) / 1000;
-      result.fills.push({ to: target, seconds: filled, postedAfterSeconds: postedAfter, errors, posted: b.watcher.posted });
+      result.fills.push({ to: target, asked: counter + 1 - fromN, seconds: filled, postedAfterSeconds: postedAfter, errors: errors - errorsBefore, posted: b.watcher.posted });
       const latencies = pendingNs.filter((n) => n >= fromN).flatMap((n) => {
         const post = b.watcher.get(n);
         return post ? [post.at - (sentAt.get(n) as number)] : [];
@@ -488,7 +491,8 @@ function report(r: {
   }
   for (const f of m.fills) {
     const lat = m.postDuringFill.find((p) => p.to === f.to)?.latencies ?? [];
-    console.log(`   to ${f.to} pending: asked in ${f.seconds.toFixed(1)} s, ${FILL_CONCURRENCY} at a time; all posted after ${f.postedAfterSeconds.toFixed(1)} s (${f.posted} posted, ${f.errors} errors); request -> post meanwhile ${pp(lat)}`);
+    console.log(`   fill to ${f.to}: ${f.asked} requests, ${FILL_CONCURRENCY} at a time, answered in ${f.seconds.toFixed(1)} s (${(f.asked / f.seconds).toFixed(1)}/s), ${f.errors} errors; all posted after ${f.postedAfterSeconds.toFixed(1)} s (${f.posted} posted in all)`);
+    console.log(`     request -> post during this fill ${pp(lat)}`);
   }
   if (m.errorSamples.length) console.log(`   error samples: ${m.errorSamples.join(' | ')}`);
   const heapMiB = m.heapLimit / MiB;

@@ -5,7 +5,7 @@
  * Run with `npm run bench`. Settings: BENCH_SECONDS (per round and side), BENCH_ROUNDS, BENCH_CONCURRENCY.
  */
 import { spawn } from 'node:child_process';
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir, cpus } from 'node:os';
 import { join } from 'node:path';
 import { ChromaClient } from 'chromadb';
@@ -78,11 +78,21 @@ async function main(): Promise<void> {
 
     const serial = Object.fromEntries(names.map((n) => [n, [] as LoadResult[]])) as Record<Side, LoadResult[]>;
     const loaded = Object.fromEntries(names.map((n) => [n, [] as LoadResult[]])) as Record<Side, LoadResult[]>;
+    // CPU time the proxy process spent per request: steadier than latency on a shared machine
+    const cpuPerRequest = Object.fromEntries(names.map((n) => [n, [] as Array<{ ms: number; requests: number }>])) as Record<Side, Array<{ ms: number; requests: number }>>;
     for (let round = 0; round < ROUNDS; round++) {
       for (const n of names) serial[n].push(await runLoad(pools[n], sides[n], 1, SECONDS * 1000));
-      for (const n of names) loaded[n].push(await runLoad(pools[n], sides[n], CONCURRENCY, SECONDS * 1000));
+      for (const n of names) {
+        const proxy = n === 'gateway' ? gateway.pid : n === 'plain' ? plain.pid : undefined;
+        const before = cpuMs(proxy);
+        const r = await runLoad(pools[n], sides[n], CONCURRENCY, SECONDS * 1000);
+        cpuPerRequest[n].push({ ms: cpuMs(proxy) - before, requests: r.requests });
+        loaded[n].push(r);
+      }
     }
     report(merge(serial.direct), merge(serial.plain), merge(serial.gateway), merge(loaded.direct), merge(loaded.plain), merge(loaded.gateway));
+    const perRequest = (n: Side) => (1000 * cpuPerRequest[n].reduce((a, x) => a + x.ms, 0)) / cpuPerRequest[n].reduce((a, x) => a + x.requests, 0);
+    console.log(`CPU per request in the proxy process: gateway ${perRequest('gateway').toFixed(0)} µs, plain proxy ${perRequest('plain').toFixed(0)} µs (ratio ${(perRequest('gateway') / perRequest('plain')).toFixed(2)}x)`);
   } finally {
     for (const stop of stops) await stop();
   }
@@ -105,6 +115,13 @@ function report(sd: LoadResult, sp: LoadResult, sg: LoadResult, ld: LoadResult, 
   console.log(line('plain', lp));
   console.log(line('gateway', lg));
   console.log(`  gateway / direct throughput: ${(rps(lg) / rps(ld)).toFixed(3)}x (plain proxy / direct: ${(rps(lp) / rps(ld)).toFixed(3)}x)`);
+}
+
+/** user + system CPU time of a process, from /proc (Linux), in ms; 0 for no process */
+function cpuMs(pid: number | undefined): number {
+  if (pid === undefined) return 0;
+  const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]?.split(' ') ?? [];
+  return ((Number(fields[11]) + Number(fields[12])) * 1000) / 100;
 }
 
 async function waitFor(url: string): Promise<void> {

@@ -71,6 +71,7 @@ export function createSlackNotifier(options: SlackNotifierOptions): ApprovalNoti
         (m) =>
           m.metadata?.event_type === APPROVAL_METADATA_EVENT &&
           m.metadata.event_payload?.approval_id === state.approvalId &&
+          m.metadata.event_payload?.requested_at === String(state.request.requestedAt) &&
           (bot === undefined || m.bot_id === bot),
       );
       if (found?.ts) return { channel, ts: found.ts };
@@ -89,7 +90,7 @@ export function createSlackNotifier(options: SlackNotifierOptions): ApprovalNoti
         channel,
         text,
         blocks,
-        metadata: approvalMetadata(state.approvalId),
+        metadata: approvalMetadata(state),
         unfurl_links: false,
         unfurl_media: false,
       });
@@ -99,7 +100,7 @@ export function createSlackNotifier(options: SlackNotifierOptions): ApprovalNoti
 
     async update(ref, state) {
       const { text, blocks } = renderApproval(state);
-      await client.chat.update({ channel: ref.channel, ts: ref.ts, text, blocks, metadata: approvalMetadata(state.approvalId) });
+      await client.chat.update({ channel: ref.channel, ts: ref.ts, text, blocks, metadata: approvalMetadata(state) });
     },
   };
 }

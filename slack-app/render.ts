@@ -21,8 +21,12 @@ export const APPROVAL_METADATA_EVENT = 'vecgate_approval';
 export const DENY_REASON_MAX_LENGTH = 1000;
 
 /** The metadata every approval message carries, so a retried post finds it in the history. */
-export function approvalMetadata(approvalId: string): { event_type: string; event_payload: { approval_id: string } } {
-  return { event_type: APPROVAL_METADATA_EVENT, event_payload: { approval_id: approvalId } };
+/**
+ * The message's metadata: the approval id names the workflow, and `requested_at` the ask, since the
+ * same request asked again after its approval closed reuses the id and needs a message of its own.
+ */
+export function approvalMetadata(state: Pick<ApprovalState, 'approvalId' | 'request'>): { event_type: string; event_payload: { approval_id: string; requested_at: string } } {
+  return { event_type: APPROVAL_METADATA_EVENT, event_payload: { approval_id: state.approvalId, requested_at: String(state.request.requestedAt) } };
 }
 
 export interface RenderedMessage {

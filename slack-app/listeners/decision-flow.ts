@@ -105,7 +105,7 @@ export async function submitDecision(deps: DecisionDeps, click: Click): Promise<
     const { text, blocks } = renderApproval(result.state);
     work.push(
       deps.client.chat
-        .update({ channel: message.channel, ts: message.ts, text, blocks, metadata: approvalMetadata(result.state.approvalId) })
+        .update({ channel: message.channel, ts: message.ts, text, blocks, metadata: approvalMetadata(result.state) })
         .catch((err: unknown) => log.warn({ event: 'slack.message_update_failed', err }, 'could not edit the approval message')),
     );
   }

@@ -98,13 +98,18 @@ export function createApprovalGate(deps: ApprovalGateDeps): ApprovalGate {
       const request = approvalRequest(held, deps);
       const input = { claimId: held.requestId, fingerprint: request.fingerprint, subject: held.principal.subject, gatewayInstance: deps.instanceId, waitMs: deps.holdMs };
       let result: ClaimResult | undefined;
-      // An approval that is closing (just used, denied or expired) aborts the claim: the next start
-      // then finds it closed and opens a new approval for the same request.
+      // An approval that is closing (just used, denied or expired) aborts or refuses the claim: the
+      // next start then finds it closed and opens a new approval for the same request.
       for (let attempt = 1; !result; attempt++) {
         try {
           const handle = await startOrGetApproval(deps.client, deps.taskQueue, request);
           // the workflow answers within holdMs; the deadline only guards against a silent worker
           result = await deps.client.withDeadline(deps.clock.now() + deps.holdMs + 10_000, () => claim(handle, input));
+          // an approval that has just run this request is closing: ask again once it has closed
+          if (!result.granted && result.refusal === 'ALREADY_USED' && result.state.status === 'executed' && attempt < 3) {
+            result = undefined;
+            await new Promise((r) => setTimeout(r, 250 * attempt));
+          }
         } catch (err) {
           if (!(err instanceof WorkflowNotFoundError) || attempt >= 3) throw unavailable(err);
         }

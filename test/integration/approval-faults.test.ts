@@ -207,8 +207,6 @@ describe('THREATS 24: the worker is killed after the Slack post and again after 
     expect(approvalIdIn(((await newAsk.json()) as { message: string }).message)).toBe(approvalId);
     expect(exportsSeen()).toBe(1);
 
-    await sleep(4000);
-    process.stderr.write(`DEBUG new ask: messages=${JSON.stringify(messagesFor(slack, approvalId).map((m) => ({ ts: m.ts, updates: m.updates, text: m.text })))} posts=${slack.callsTo('chat.postMessage').length} state=${JSON.stringify(await stateOf(approvalId).then((s) => ({ status: s.status, message: s.message })))}\n`);
     const events = await gw.events({ 'approval.approvalId': approvalId });
     expect(events.filter((e) => e.status === 200)).toHaveLength(1);
     await client.workflow.getHandle(approvalId).terminate('THREATS 24 test done');
@@ -311,6 +309,7 @@ describe('THREATS 25: Temporal restarts on its database with many approvals pend
     }
     await eventually('the approved message is edited', 10_000, () => ((messagesFor(slack, approvedLater.approvalId)[0]?.updates ?? 0) > 0 ? true : undefined));
     expect(slack.callsTo('chat.postMessage')).toHaveLength(N + 1);
-    process.stderr.write(`DEBUG runtime logs: ${JSON.stringify(captured.logs.map((l) => [l.level, l.message, JSON.stringify(l.meta ?? {}).slice(0, 300)]), null, 1)}\n`);
+    // the in-process worker rode out the outage (its calls retried) and never failed
+    expect(captured.logs.filter((l) => l.level === 'ERROR').map((l) => l.message)).toEqual([]);
   }, 120_000);
 });

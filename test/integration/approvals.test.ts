@@ -142,9 +142,13 @@ describe('high-risk requests wait for approval in Slack', () => {
     const again = await rawExport('quarterly audit sample');
     expect(again.headers.get('x-vecgate-error')).toBe('APPROVAL_PENDING');
     expect(/approval (vecgate-[0-9a-f]{40})/.exec(((await again.json()) as { message: string }).message)?.[1]).toBe(approvalId);
+    // ...with a message of its own, so approvers see the new ask
+    for (let i = 0; i < 100 && slack.messages(CHANNEL).filter((m) => m.metadata?.event_payload.approval_id === approvalId).length < 2; i++) await new Promise((r) => setTimeout(r, 50));
+    expect(slack.messages(CHANNEL).filter((m) => m.metadata?.event_payload.approval_id === approvalId)).toHaveLength(2);
     expect(tap.seen.length - before).toBe(1);
     // the Slack message was edited to show the outcome
     const edited = await approvalMessage(approvalId);
+    for (let i = 0; i < 100 && edited.updates === 0; i++) await new Promise((r) => setTimeout(r, 100));
     expect(edited.updates).toBeGreaterThan(0);
   });
 
@@ -194,6 +198,7 @@ describe('high-risk requests wait for approval in Slack', () => {
     }
     expect(status).toBe('expired');
     const edited = await approvalMessage(approvalId);
+    for (let i = 0; i < 100 && edited.updates === 0; i++) await new Promise((r) => setTimeout(r, 100));
     expect(edited.updates).toBeGreaterThan(0);
   }, 40_000);
 

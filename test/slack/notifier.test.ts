@@ -35,7 +35,7 @@ describe('Slack notifier', () => {
 
     expect(ref.channel).toBe(CHANNEL);
     const posted = fake.message(CHANNEL, ref.ts);
-    expect(posted?.metadata).toEqual({ event_type: APPROVAL_METADATA_EVENT, event_payload: { approval_id: 'appr-n-1' } });
+    expect(posted?.metadata).toEqual({ event_type: APPROVAL_METADATA_EVENT, event_payload: { approval_id: 'appr-n-1', requested_at: String(s.request.requestedAt) } });
     expect(posted?.blocks).toEqual(renderApproval(s).blocks);
     expect(posted?.text).toBe(renderApproval(s).text);
   });
@@ -51,6 +51,18 @@ describe('Slack notifier', () => {
     expect(fake.messages(CHANNEL).filter((m) => m.metadata?.event_payload.approval_id === 'appr-n-2')).toHaveLength(1);
     const lookups = fake.callsTo('conversations.history');
     expect(lookups.every((c) => c.args.include_all_metadata === 'true' && c.args.channel === CHANNEL)).toBe(true);
+  });
+
+  it('the same request asked again after its approval closed gets a message of its own', async () => {
+    const first = state('appr-n-again');
+    const firstRef = await notifier().post(first);
+    const again = pendingState({ deadline: Date.now() + 900_000 }, { approvalId: 'appr-n-again', requestedAt: first.request.requestedAt + 5_000 });
+    const againRef = await notifier().post(again);
+
+    expect(againRef.ts).not.toBe(firstRef.ts);
+    expect(fake.messages(CHANNEL).filter((m) => m.metadata?.event_payload.approval_id === 'appr-n-again')).toHaveLength(2);
+    // and each run still finds its own message when its activity is retried
+    expect(await notifier().post(again)).toEqual(againRef);
   });
 
   it('posts once when the first post succeeded but its answer was lost, and the activity retries (THREATS 24)', async () => {
