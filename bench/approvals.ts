@@ -332,7 +332,10 @@ async function approveHeld(ctx: Context, phase: Phase, count: number): Promise<A
     const clickedAt = performance.now();
     const click = await clickApprove(phase.slack, phase.slackAppUrl, post.approvalId, n);
     if (click.status !== 200) throw new Error(`the Slack app answered the click with ${click.status}: ${click.text}`);
-    const arrival = await upstream;
+    const arrival = await upstream.catch((err: unknown) => {
+      const said = phase.slack.responses.at(-1)?.body.text;
+      throw new Error(`${String(err)} after the approve click${said ? `; the Slack app told the approver: ${String(said)}` : ''}`, { cause: err });
+    });
     const res = await answer;
     const answeredAt = performance.now();
     if (res.status !== 200) throw new Error(`approved request ${n} answered ${res.status} ${res.code}: ${res.text.slice(0, 300)}`);
@@ -366,6 +369,8 @@ interface MemoryResult {
   fills: Array<{ to: number; asked: number; seconds: number; postedAfterSeconds: number; errors: number; posted: number }>;
   /** request sent -> approval message, during the fills, per fill */
   postDuringFill: Array<{ to: number; latencies: number[] }>;
+  /** every 15 s during the fills: approvals posted, RSS of worker and gateway (no settling, no GC) */
+  curve: Array<{ posted: number; worker: number; gateway: number }>;
   heapLimit: number;
   gcForced: boolean;
   slackCalls: Record<string, number>;
@@ -375,7 +380,7 @@ interface MemoryResult {
 /** Part 3: approvals left pending, asked through a gateway that does not hold (holdSeconds 0). */
 async function memoryWithPending(ctx: Context): Promise<MemoryResult> {
   const b = await startPhase(ctx, 'memory', 0);
-  const result: MemoryResult = { rows: [], fills: [], postDuringFill: [], heapLimit: NaN, gcForced: false, slackCalls: {}, errorSamples: [] };
+  const result: MemoryResult = { rows: [], fills: [], postDuringFill: [], curve: [], heapLimit: NaN, gcForced: false, slackCalls: {}, errorSamples: [] };
   const sentAt = new Map<number, number>();
   const pendingNs: number[] = [];
   let errors = 0;
@@ -402,7 +407,9 @@ async function memoryWithPending(ctx: Context): Promise<MemoryResult> {
       const s = (performance.now() - began) / 1000;
       let w = '';
       try {
-        w = `; RSS worker ${(b.worker.status().rss / MiB).toFixed(0)} MiB, gateway ${(b.gateway.status().rss / MiB).toFixed(0)} MiB`;
+        const sample = { posted: b.watcher.posted, worker: b.worker.status().rss, gateway: b.gateway.status().rss };
+        result.curve.push(sample);
+        w = `; RSS worker ${(sample.worker / MiB).toFixed(0)} MiB, gateway ${(sample.gateway / MiB).toFixed(0)} MiB`;
       } catch {
         // a child that has gone is reported by the next step
       }
@@ -493,6 +500,11 @@ function report(r: {
     const lat = m.postDuringFill.find((p) => p.to === f.to)?.latencies ?? [];
     console.log(`   fill to ${f.to}: ${f.asked} requests, ${FILL_CONCURRENCY} at a time, answered in ${f.seconds.toFixed(1)} s (${(f.asked / f.seconds).toFixed(1)}/s), ${f.errors} errors; all posted after ${f.postedAfterSeconds.toFixed(1)} s (${f.posted} posted in all)`);
     console.log(`     request -> post during this fill ${pp(lat)}`);
+  }
+  if (m.curve.length > 0) {
+    const step = Math.max(1, Math.ceil(m.curve.length / 16));
+    const points = m.curve.filter((_, i) => i % step === 0 || i === m.curve.length - 1);
+    console.log(`   RSS during the fills, MiB at approvals posted (worker / gateway): ${points.map((p) => `${p.posted}: ${(p.worker / MiB).toFixed(0)}/${(p.gateway / MiB).toFixed(0)}`).join(', ')}`);
   }
   if (m.errorSamples.length) console.log(`   error samples: ${m.errorSamples.join(' | ')}`);
   const heapMiB = m.heapLimit / MiB;

@@ -30,17 +30,29 @@ beforeAll(async () => {
   db = mongo.db(`vecgate_slack_link_${randomBytes(4).toString('hex')}`);
   bindings = await openMongoBindingStore(db);
   states = await openMongoLinkStateStore(db);
-  const [appPort, providerPort] = [await findFreePort(), await findFreePort()];
-  redirectUri = `http://127.0.0.1:${appPort}/slack/link/callback`;
-  provider = await startCodeProvider({ port: providerPort, clientId: CLIENT_ID, clientSecret: CLIENT_SECRET, redirectUri });
-  h = await startHarness({
-    mode: 'http',
-    port: appPort,
-    bindings,
-    seedBindings: false,
-    link: { oidc: { issuer: provider.issuer, clientId: CLIENT_ID, clientSecret: CLIENT_SECRET, redirectUri }, states, bindings },
-  });
-}, 30_000);
+  // Each side must know the other's address before it starts, so both ports are picked first; a
+  // port taken by another process in between (tests run in parallel) means picking again.
+  for (let attempt = 1; ; attempt++) {
+    const appPort = await findFreePort();
+    let providerPort = await findFreePort();
+    while (providerPort === appPort) providerPort = await findFreePort();
+    redirectUri = `http://127.0.0.1:${appPort}/slack/link/callback`;
+    try {
+      h = await startHarness({
+        mode: 'http',
+        port: appPort,
+        bindings,
+        seedBindings: false,
+        link: { oidc: { issuer: `http://127.0.0.1:${providerPort}`, clientId: CLIENT_ID, clientSecret: CLIENT_SECRET, redirectUri }, states, bindings },
+      });
+      provider = await startCodeProvider({ port: providerPort, clientId: CLIENT_ID, clientSecret: CLIENT_SECRET, redirectUri });
+      break;
+    } catch (err) {
+      await h?.close();
+      if (attempt >= 3) throw err;
+    }
+  }
+}, 60_000);
 
 afterAll(async () => {
   await h?.close();
