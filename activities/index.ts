@@ -1,3 +1,4 @@
+import { Context } from '@temporalio/activity';
 import type { ApprovalState, MessageRef } from '../workflows/approval-contract';
 import type { ApprovalNotifier } from './notifier';
 
@@ -13,9 +14,9 @@ export interface ActivityDeps {
  */
 export function createActivities({ notifier }: ActivityDeps) {
   return {
-    /** Posts the approval message; the notifier finds an earlier post of a retried attempt. */
+    /** Posts the approval message; a retried attempt first looks for an earlier attempt's post. */
     async notifyApprovers(state: ApprovalState): Promise<MessageRef> {
-      return notifier.post(state);
+      return notifier.post(state, { retried: Context.current().info.attempt > 1 });
     },
     /** Edits the posted message to show this state. */
     async updateApprovalMessage(ref: MessageRef, state: ApprovalState): Promise<void> {

@@ -6,10 +6,11 @@ import type { ApprovalState, MessageRef } from '../workflows/approval-contract';
  */
 export interface ApprovalNotifier {
   /**
-   * Posts the approval message. Idempotent per approvalId: when a retried activity calls it again
-   * after a post that succeeded, it finds and returns the message already posted.
+   * Posts the approval message. Idempotent per approval: when `retried` (an earlier attempt may
+   * have posted before it failed), it looks for that message first and returns it. A first
+   * attempt skips the look-up, which Slack rate-limits tightly. Default: retried.
    */
-  post(state: ApprovalState): Promise<MessageRef>;
+  post(state: ApprovalState, options?: { retried?: boolean }): Promise<MessageRef>;
   /** Edits the posted message to show the state (each decision, approved, denied, expired, executed). */
   update(ref: MessageRef, state: ApprovalState): Promise<void>;
 }

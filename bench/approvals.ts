@@ -127,9 +127,18 @@ async function main(): Promise<void> {
   const devEnv = readDevStackEnv(env);
   const runDir = mkdtempSync(join(tmpdir(), 'vecgate-bench-approvals-'));
   const stops = new Stops();
+  /** all of it after a good run; after a failure the servers' data, keeping the logs and configurations */
+  const tidy = (ok: boolean) => {
+    if (ok) return rmSync(runDir, { recursive: true, force: true });
+    for (const data of ['temporal', 'ferretdb', 'chroma', 'oidc']) rmSync(join(runDir, data), { recursive: true, force: true });
+    log(`logs kept in ${join(runDir, 'logs')}`);
+  };
   const onSignal = (signal: NodeJS.Signals) => {
     log(`${signal}: stopping everything`);
-    void stops.all().finally(() => process.exit(signal === 'SIGINT' ? 130 : 143));
+    void stops
+      .all()
+      .then(() => tidy(false))
+      .finally(() => process.exit(signal === 'SIGINT' ? 130 : 143));
   };
   process.once('SIGINT', onSignal);
   process.once('SIGTERM', onSignal);
@@ -153,7 +162,7 @@ async function main(): Promise<void> {
     if (!stack.started.includes('mongo')) stops.add('bench database', () => dropDatabase(stack.mongoUri, database));
     if (!stack.started.includes('temporal')) stops.add('bench workflows', () => terminateWorkflows(stack.temporalAddress, taskQueues));
 
-    let token = '';
+    let token: Promise<string> | undefined;
     let tokenAt = 0;
     const ctx: Context = {
       root,
@@ -164,10 +173,14 @@ async function main(): Promise<void> {
       database,
       stops,
       taskQueues,
-      async token() {
-        if (Date.now() - tokenAt > 20 * 60_000) {
-          token = await fetchDemoToken(stack.oidcIssuer, { username: 'alice', password: 'alice-dev-password' });
+      // alice's token lives an hour; a fresh one every 20 minutes, one fetch for all callers
+      token() {
+        if (!token || Date.now() - tokenAt > 20 * 60_000) {
           tokenAt = Date.now();
+          token = fetchDemoToken(stack.oidcIssuer, { username: 'alice', password: 'alice-dev-password' });
+          token.catch(() => {
+            tokenAt = 0;
+          });
         }
         return token;
       },
@@ -197,8 +210,7 @@ async function main(): Promise<void> {
     await stops.all();
     process.off('SIGINT', onSignal);
     process.off('SIGTERM', onSignal);
-    if (ok) rmSync(runDir, { recursive: true, force: true });
-    else log(`logs kept in ${join(runDir, 'logs')}`);
+    tidy(ok);
   }
 }
 
@@ -468,7 +480,9 @@ function report(r: {
   const la = (l: number[]) => l.map((v) => v.toFixed(2)).join(' ');
   const external = (['temporal', 'mongo', 'chroma', 'oidc'] as const).filter((s) => !r.stack.started.includes(s));
   console.log(`\nApprovals: Node ${process.version}, ${cpus().length} cores (${cpus()[0]?.model ?? 'unknown'}), load average ${la(r.loadBefore)} at start, ${la(r.loadAfter)} at end; ${r.seconds.toFixed(0)} s in all`);
-  console.log(`servers: Temporal dev server (SQLite), FerretDB, Chroma, demo OIDC${external.length ? ` (external: ${external.join(', ')})` : ''}; FakeSlack and the recording hop in the bench process; gateway and worker are child processes`);
+  const local = { temporal: 'Temporal dev server (SQLite)', mongo: 'FerretDB', chroma: 'Chroma', oidc: 'demo OIDC provider' } as const;
+  const started = r.stack.started.map((s) => local[s]);
+  console.log(`servers: ${started.length ? `${started.join(', ')} started on this machine` : 'none started'}${external.length ? `; external: ${external.join(', ')}` : ''}; FakeSlack and the recording hop in the bench process; gateway and worker are child processes`);
   console.log(`\n1. request sent -> approval message posted (FakeSlack records chat.postMessage, 1 ms clock), held requests (holdSeconds ${HOLD_SECONDS})`);
   console.log(`   one at a time     ${pp(r.postSerial)}`);
   console.log(`   ${String(CONCURRENCY).padStart(2)} at a time     ${pp(r.postConcurrent)}`);

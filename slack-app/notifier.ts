@@ -82,9 +82,11 @@ export function createSlackNotifier(options: SlackNotifierOptions): ApprovalNoti
   }
 
   return {
-    async post(state) {
-      const earlier = await findPosted(state);
-      if (earlier) return earlier;
+    async post(state, postOptions) {
+      if (postOptions?.retried ?? true) {
+        const earlier = await findPosted(state);
+        if (earlier) return earlier;
+      }
       const { text, blocks } = renderApproval(state);
       const res = await client.chat.postMessage({
         channel,

@@ -89,6 +89,7 @@ export async function startBackOffice(options: BackOfficeOptions): Promise<BackO
       namespace,
       taskQueue,
       notifier: createSlackNotifier({ client: web, channel: slack.channel, clock }),
+      worker: { maxCachedWorkflows: approvals.maxCachedWorkflows },
       ...(options.workflowBundle ? { workflowBundle: options.workflowBundle } : {}),
     });
     const running = worker.run();

@@ -130,6 +130,11 @@ const approvals = z.strictObject({
   }),
   /** how long the gateway holds a high-risk request waiting for a decision before answering */
   holdSeconds: z.number().min(0).max(120).default(20),
+  /**
+   * Workflows a worker keeps in memory; others are replayed from their history when needed. Bounds
+   * the worker's memory however many approvals are pending (the SDK default grows with the heap).
+   */
+  maxCachedWorkflows: z.number().int().min(0).default(500),
   slack: slack.optional(),
 });
 

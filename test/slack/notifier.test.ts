@@ -53,6 +53,15 @@ describe('Slack notifier', () => {
     expect(lookups.every((c) => c.args.include_all_metadata === 'true' && c.args.channel === CHANNEL)).toBe(true);
   });
 
+  it('a first attempt posts without reading the channel history (Slack rate-limits that call); a retry reads it', async () => {
+    const s = state('appr-n-first');
+    const ref = await notifier().post(s, { retried: false });
+    expect(fake.callsTo('conversations.history')).toHaveLength(0);
+    expect(await notifier().post(s, { retried: true })).toEqual(ref);
+    expect(fake.callsTo('conversations.history').length).toBeGreaterThan(0);
+    expect(fake.messages(CHANNEL).filter((m) => m.metadata?.event_payload.approval_id === 'appr-n-first')).toHaveLength(1);
+  });
+
   it('the same request asked again after its approval closed gets a message of its own', async () => {
     const first = state('appr-n-again');
     const firstRef = await notifier().post(first);
