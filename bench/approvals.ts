@@ -522,8 +522,8 @@ function report(r: {
   }
   if (m.errorSamples.length) console.log(`   error samples: ${m.errorSamples.join(' | ')}`);
   const heapMiB = m.heapLimit / MiB;
-  const cache = Math.max(Math.floor((Math.max(heapMiB - 200, 0) * 600) / 1024), 10);
-  console.log(`   worker sticky cache: default maxCachedWorkflows = ${cache} (Temporal SDK default from the worker's V8 heap limit ${heapMiB.toFixed(0)} MiB); pending workflows beyond it are evicted, not kept in memory`);
+  const sdkDefault = Math.max(Math.floor((Math.max(heapMiB - 200, 0) * 600) / 1024), 10);
+  console.log(`   worker sticky cache: approvals.maxCachedWorkflows (default 500; the SDK's own default here would be ${sdkDefault}, from the V8 heap limit ${heapMiB.toFixed(0)} MiB); pending workflows beyond it are evicted and replayed from history when needed`);
   console.log(`   Slack Web API calls in part 3: ${Object.entries(m.slackCalls).map(([k, c]) => `${k} ${c}`).join(', ')}`);
 }
 
