@@ -4,7 +4,6 @@ import { VecgateError } from '../errors';
 export interface BodyLimits {
   maxBytes: number;
   timeoutMs: number;
-  maxJsonDepth: number;
 }
 
 /**

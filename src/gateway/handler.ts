@@ -104,7 +104,7 @@ async function serve(deps: HandlerDeps, dedicated: string | undefined, req: Inco
   if (APPROVALS_API.every((s, i) => route.segments[i] === s)) return approvalsApi(deps, req, res, route, principal, trace);
 
   const g = deps.gateway;
-  const body = await readBody(req, { maxBytes: g.maxBodyBytes, timeoutMs: g.bodyTimeoutMs, maxJsonDepth: g.maxJsonDepth });
+  const body = await readBody(req, { maxBytes: g.maxBodyBytes, timeoutMs: g.bodyTimeoutMs });
   trace.bytesIn = body.length;
   const json = parseJsonBody(body, req.headers['content-type'], g.maxJsonDepth);
 
