@@ -13,8 +13,9 @@ module.exports = {
   globalSetup: '<rootDir>/test/support/global-setup.ts',
   globalTeardown: '<rootDir>/test/support/global-teardown.ts',
   testTimeout: 60000,
-  // On 2 cores jest runs the suites in its own process; Temporal's native runtime, loaded by the
-  // worker tests, can keep that process alive after the last suite. Every server the tests start
-  // is stopped by the global teardown and the orphan guard, so ending the process is safe here.
+  // On 2 cores jest runs the suites in its own process; the Temporal runtime that the workflow
+  // tests install with log forwarding (a native threadsafe function, --detectOpenHandles shows it)
+  // keeps that process alive after the last suite. Every server the tests start is stopped by the
+  // global teardown and the orphan guard, so ending the process is safe here.
   forceExit: true,
 };
