@@ -29,10 +29,13 @@ export function upstreamRequestHeaders(
   }
   out.host = opts.host;
   if (opts.bodyLength > 0) out['content-length'] = String(opts.bodyLength);
-  if (opts.credential) {
-    out[opts.credential.header] = opts.credential.header === 'authorization' ? `Bearer ${opts.credential.value}` : opts.credential.value;
-  }
-  return out;
+  return { ...out, ...credentialHeaders(opts.credential) };
+}
+
+/** The gateway's own credential as the upstream expects it (Bearer in Authorization). */
+export function credentialHeaders(credential: UpstreamCredential | undefined): Record<string, string> {
+  if (!credential) return {};
+  return { [credential.header]: credential.header === 'authorization' ? `Bearer ${credential.value}` : credential.value };
 }
 
 /** Response headers passed to the caller: everything but hop-by-hop framing, which Node redoes. */

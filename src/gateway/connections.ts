@@ -2,7 +2,7 @@ import type { LoadedConfig } from '../config/load';
 import { dialectFor } from '../dialect';
 import type { CollectionIdentity, Dialect } from '../dialect/types';
 import { CollectionDirectory } from '../forward/collection-directory';
-import type { UpstreamCredential } from '../forward/headers';
+import { credentialHeaders, type UpstreamCredential } from '../forward/headers';
 import { createUpstream, type Upstream } from '../forward/upstream';
 import { credentialHeaderNames } from '../identity/extract';
 import { VecgateError } from '../errors';
@@ -49,8 +49,7 @@ async function listAllCollections(conn: ConnectionRuntime, scope: { tenant?: str
   for (let offset = 0; ; offset += LIST_PAGE) {
     const target = conn.dialect.listCollectionsTarget(scope, { limit: LIST_PAGE, offset });
     if (target === undefined) return all;
-    const headers: Record<string, string> = { host: conn.upstream.host, accept: 'application/json' };
-    if (conn.credential) headers[conn.credential.header] = conn.credential.header === 'authorization' ? `Bearer ${conn.credential.value}` : conn.credential.value;
+    const headers = { host: conn.upstream.host, accept: 'application/json', ...credentialHeaders(conn.credential) };
     const res = await conn.upstream.request({ method: 'GET', target, headers, body: Buffer.alloc(0) });
     const text = await readAll(res.body);
     if (res.status !== 200) {
