@@ -3,18 +3,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { DevStackError } from '../../src/devstack';
 import { startServerProcess, type ServerProcessOptions } from '../../src/devstack/server-process';
+import { alive } from './support/process-state';
 
 const options: ServerProcessOptions = { readyTimeoutMs: 5000, stopGraceMs: 2000 };
-
-/** Running, and not a zombie waiting for init to reap it. */
-function alive(pid: number): boolean {
-  try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    return stat.slice(stat.lastIndexOf(')') + 2)[0] !== 'Z';
-  } catch {
-    return false;
-  }
-}
 
 describe('a server process', () => {
   let dir: string;

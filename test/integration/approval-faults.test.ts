@@ -26,7 +26,8 @@ import { approvalStateQuery, type ApprovalRequest, type ApprovalState } from '..
 import { testStack, tokenFor } from '../support/stack';
 import { makeRequest } from '../workflows/support/fixtures';
 import { captureRuntimeLogs } from '../workflows/support/history';
-import { eventually, startWorkerProcess, type WorkerProcess } from './support/faults-processes';
+import { eventually } from './support/eventually';
+import { startWorkerProcess, type WorkerProcess } from './support/faults-processes';
 import { startSlackHop, type SlackHop } from './support/faults-slack-hop';
 import { startTestGateway, TEST_RULES, type TestGateway } from './support/gateway';
 import { startTap, type Tap } from './support/tap';

@@ -11,10 +11,12 @@ import { FakeSlack } from '../../src/devstack/fake-slack';
 import { buttonClick, denyReasonSubmission } from '../slack/support/payloads';
 import { interactiveBody, postSigned } from '../../src/devstack/slack-signing';
 import { startTestGateway, TEST_RULES, type TestGateway } from './support/gateway';
+import { eventually } from './support/eventually';
 import { startTap, type Tap } from './support/tap';
 import { testStack, tokenFor } from '../support/stack';
 
 const NO_EMBEDDING = null as unknown as undefined;
+type View = { status: string; decisions: Array<{ by: string }>; execution?: { status: number; bytes: number } };
 const TEAM = 'T0VECGATE';
 const CHANNEL = 'C0APPROVALS';
 const BOT_TOKEN = 'xoxb-1111-2222-approvals';
@@ -81,14 +83,18 @@ describe('high-risk requests wait for approval in Slack', () => {
   let cachedId = '';
   const collectionId = () => cachedId;
 
-  const approvalMessage = async (approvalId: string) => {
-    for (let i = 0; i < 200; i++) {
-      const m = slack.messages(CHANNEL).find((msg) => msg.metadata?.event_payload.approval_id === approvalId || JSON.stringify(msg.metadata ?? {}).includes(approvalId));
-      if (m) return m;
-      await new Promise((r) => setTimeout(r, 50));
-    }
-    throw new Error(`no Slack message for ${approvalId}`);
-  };
+  const approvalMessage = (approvalId: string) =>
+    eventually(`the Slack message of ${approvalId}`, 10_000, () => slack.messages(CHANNEL).find((msg) => msg.metadata?.event_payload.approval_id === approvalId), 50);
+  const messagesOf = (approvalId: string) => slack.messages(CHANNEL).filter((m) => m.metadata?.event_payload.approval_id === approvalId);
+  const stateOf = (approvalId: string) => fetch(`${gw.url}/vecgate/approvals/${approvalId}`, { headers: { authorization: `Bearer ${alice}` } }).then((r) => r.json() as Promise<View>);
+  /** the approval reaches `status`, as the gateway's approval API tells its requester */
+  const reaches = (approvalId: string, status: string, timeoutMs: number) =>
+    eventually(`approval ${approvalId} ${status}`, timeoutMs, async () => {
+      const v = await stateOf(approvalId);
+      return v.status === status ? v : undefined;
+    });
+  /** the message was edited at least once after it was posted */
+  const edited = (approvalId: string) => eventually(`an edit of the message of ${approvalId}`, 10_000, async () => ((await approvalMessage(approvalId)).updates > 0 ? true : undefined));
   const click = (kind: 'approve' | 'deny', approvalId: string, ts: string) =>
     postSigned(`${office.slackUrl}${EVENTS_PATH}`, {
       signingSecret: SIGNING_SECRET,
@@ -111,8 +117,7 @@ describe('high-risk requests wait for approval in Slack', () => {
 
     const posted = await approvalMessage(approvalId);
     expect(JSON.stringify(posted.blocks)).toContain('quarterly audit sample');
-    const status = await fetch(`${gw.url}/vecgate/approvals/${approvalId}`, { headers: { authorization: `Bearer ${alice}` } });
-    expect(((await status.json()) as { status: string }).status).toBe('pending');
+    expect((await stateOf(approvalId)).status).toBe('pending');
 
     const before = tap.seen.length;
     const clicked = await click('approve', approvalId, posted.ts);
@@ -127,14 +132,7 @@ describe('high-risk requests wait for approval in Slack', () => {
     const events = await gw.events({ 'approval.approvalId': approvalId });
     expect(events.map((e) => [e.status, e.error?.code ?? 'ok'])).toEqual([[403, 'APPROVAL_PENDING'], [200, 'ok']]);
     expect(events[1]?.approval?.grantId).toBeTruthy();
-    type View = { status: string; decisions: Array<{ by: string }>; execution?: { status: number; bytes: number } };
-    const view = () => fetch(`${gw.url}/vecgate/approvals/${approvalId}`, { headers: { authorization: `Bearer ${alice}` } }).then((r) => r.json() as Promise<View>);
-    let final = await view();
-    for (let i = 0; i < 50 && final.status !== 'executed'; i++) {
-      await new Promise((r) => setTimeout(r, 100));
-      final = await view();
-    }
-    expect(final.status).toBe('executed');
+    const final = await reaches(approvalId, 'executed', 5_000);
     expect(final.execution).toMatchObject({ status: 200, bytes: expect.any(Number) });
     expect(final.decisions).toEqual([expect.objectContaining({ by: CAROL.email, decision: 'approve' })]);
 
@@ -143,24 +141,17 @@ describe('high-risk requests wait for approval in Slack', () => {
     expect(again.headers.get('x-vecgate-error')).toBe('APPROVAL_PENDING');
     expect(/approval (vecgate-[0-9a-f]{40})/.exec(((await again.json()) as { message: string }).message)?.[1]).toBe(approvalId);
     // ...with a message of its own, so approvers see the new ask
-    for (let i = 0; i < 100 && slack.messages(CHANNEL).filter((m) => m.metadata?.event_payload.approval_id === approvalId).length < 2; i++) await new Promise((r) => setTimeout(r, 50));
-    expect(slack.messages(CHANNEL).filter((m) => m.metadata?.event_payload.approval_id === approvalId)).toHaveLength(2);
+    await eventually('the second message', 5_000, () => (messagesOf(approvalId).length >= 2 ? true : undefined), 50);
+    expect(messagesOf(approvalId)).toHaveLength(2);
     expect(tap.seen.length - before).toBe(1);
     // the Slack message was edited to show the outcome
-    const edited = await approvalMessage(approvalId);
-    for (let i = 0; i < 100 && edited.updates === 0; i++) await new Promise((r) => setTimeout(r, 100));
-    expect(edited.updates).toBeGreaterThan(0);
+    expect(await edited(approvalId)).toBe(true);
   });
 
   test('an approval given while the request is held releases it at once', async () => {
     const pending = rawExport('held and approved', '{"limit": 5}');
-    let approvalId = '';
-    for (let i = 0; i < 100 && !approvalId; i++) {
-      const m = slack.messages(CHANNEL).find((msg) => JSON.stringify(msg.blocks).includes('held and approved'));
-      approvalId = m ? (JSON.stringify(m.metadata).match(/vecgate-[0-9a-f]{40}/)?.[0] ?? '') : '';
-      if (!approvalId) await new Promise((r) => setTimeout(r, 50));
-    }
-    const posted = await approvalMessage(approvalId);
+    const posted = await eventually('the held request\'s message', 5_000, () => slack.messages(CHANNEL).find((m) => JSON.stringify(m.blocks).includes('held and approved')), 50);
+    const approvalId = String(posted.metadata?.event_payload.approval_id);
     await click('approve', approvalId, posted.ts);
     const res = await pending;
     expect(res.status).toBe(200);
@@ -172,8 +163,7 @@ describe('high-risk requests wait for approval in Slack', () => {
     const posted = await approvalMessage(approvalId);
     const opened = slack.views.length;
     await click('deny', approvalId, posted.ts);
-    for (let i = 0; i < 100 && slack.views.length === opened; i++) await new Promise((r) => setTimeout(r, 30));
-    const view = slack.views.at(-1) as { id: string; view: { private_metadata?: string } };
+    const view = await eventually('the deny modal', 3_000, () => (slack.views.length > opened ? (slack.views.at(-1) as { id: string; view: { private_metadata?: string } }) : undefined), 30);
     const submitted = await postSigned(`${office.slackUrl}${EVENTS_PATH}`, {
       signingSecret: SIGNING_SECRET,
       body: interactiveBody(denyReasonSubmission({ teamId: TEAM, userId: CAROL.userId, viewId: view.id, privateMetadata: view.view.private_metadata ?? '', reason: 'not for this quarter', triggerId: slack.newTriggerId() } as never)),
@@ -191,15 +181,8 @@ describe('high-risk requests wait for approval in Slack', () => {
     const first = await rawExport('let it expire', '{"limit": 2}');
     const approvalId = /approval (vecgate-[0-9a-f]{40})/.exec(((await first.json()) as { message: string }).message)?.[1] as string;
     await approvalMessage(approvalId);
-    let status = '';
-    for (let i = 0; i < 100 && status !== 'expired'; i++) {
-      await new Promise((r) => setTimeout(r, 200));
-      status = ((await fetch(`${gw.url}/vecgate/approvals/${approvalId}`, { headers: { authorization: `Bearer ${alice}` } }).then((r) => r.json())) as { status: string }).status;
-    }
-    expect(status).toBe('expired');
-    const edited = await approvalMessage(approvalId);
-    for (let i = 0; i < 100 && edited.updates === 0; i++) await new Promise((r) => setTimeout(r, 100));
-    expect(edited.updates).toBeGreaterThan(0);
+    expect((await reaches(approvalId, 'expired', 20_000)).status).toBe('expired');
+    expect(await edited(approvalId)).toBe(true);
   }, 40_000);
 
   test('the approval state is visible to its requester and approvers only', async () => {
