@@ -1,4 +1,4 @@
-import { closeSync, fsyncSync, mkdirSync, openSync, readdirSync, readFileSync, truncateSync, unlinkSync } from 'node:fs';
+import { closeSync, fsyncSync, mkdirSync, openSync, readdirSync, readFileSync, readSync, truncateSync, unlinkSync } from 'node:fs';
 import { open, type FileHandle } from 'node:fs/promises';
 import { join } from 'node:path';
 import { crc32 } from 'node:zlib';
@@ -34,6 +34,12 @@ export interface Recovery<T> {
   entries: SpoolEntry<T>[];
   /** set when a torn or corrupt tail was cut off */
   cut?: { segment: string; atByte: number; droppedBytes: number; reason: string };
+}
+
+/** A place in the spool: a segment and a byte offset in it. */
+export interface SpoolCursor {
+  segment: number;
+  offset: number;
 }
 
 export class SpoolFullError extends Error {
@@ -120,6 +126,27 @@ export class Spool<T> {
     });
   }
 
+  /**
+   * Reads durable frames from `from` on, about `maxBytes` at most (at least one frame), and where
+   * to go on from. Only bytes already synced are read, so a reader never sees a frame that a
+   * crash could still take back.
+   */
+  read(from: SpoolCursor, maxBytes: number): { values: T[]; next: SpoolCursor } {
+    let cursor = from;
+    for (;;) {
+      const durable = this.sizes.get(cursor.segment);
+      if (durable !== undefined && cursor.offset < durable) break;
+      const later = [...this.sizes.keys()].filter((n) => n > cursor.segment).sort((a, b) => a - b)[0];
+      if (later === undefined) return { values: [], next: cursor };
+      cursor = { segment: later, offset: 0 };
+    }
+    const durable = this.sizes.get(cursor.segment) as number;
+    const length = Math.min(durable - cursor.offset, Math.max(maxBytes, 1));
+    const bytes = readSlice(join(this.options.dir, segmentName(cursor.segment)), cursor.offset, durable - cursor.offset, length);
+    const read = readFrames<T>(bytes, true);
+    return { values: read.values, next: { segment: cursor.segment, offset: cursor.offset + read.end } };
+  }
+
   /** Deletes whole segments before `segment` (everything in them is shipped). */
   release(segment: number): void {
     for (const [n, size] of this.sizes) {
@@ -180,10 +207,37 @@ function frame(value: unknown): Buffer {
   return Buffer.concat([header, payload]);
 }
 
-function readFrames<T>(bytes: Buffer): { values: T[]; end: number; problem?: string } {
+/** Reads `wanted` bytes at `offset`, extended to the end of the frame that straddles them. */
+function readSlice(path: string, offset: number, available: number, wanted: number): Buffer {
+  const fd = openSync(path, 'r');
+  try {
+    let size = Math.min(available, wanted);
+    for (;;) {
+      const buf = Buffer.alloc(size);
+      const got = readSync(fd, buf, 0, size, offset);
+      const bytes = buf.subarray(0, got);
+      const whole = frameBoundary(bytes);
+      if (whole > 0 || size >= available) return bytes;
+      const need = bytes.length >= HEADER ? HEADER + bytes.readUInt32BE(0) : HEADER;
+      size = Math.min(available, Math.max(size * 2, need));
+    }
+  } finally {
+    closeSync(fd);
+  }
+}
+
+/** Bytes taken by the whole frames at the start of `bytes`. */
+function frameBoundary(bytes: Buffer): number {
+  let at = 0;
+  while (bytes.length - at >= HEADER && bytes.length - at - HEADER >= bytes.readUInt32BE(at)) at += HEADER + bytes.readUInt32BE(at);
+  return at;
+}
+
+function readFrames<T>(bytes: Buffer, wholeOnly = false): { values: T[]; end: number; problem?: string } {
   const values: T[] = [];
   let at = 0;
-  while (at < bytes.length) {
+  const stop = wholeOnly ? frameBoundary(bytes) : bytes.length;
+  while (at < stop) {
     if (bytes.length - at < HEADER) return { values, end: at, problem: 'a frame header was cut short' };
     const length = bytes.readUInt32BE(at);
     if (length > MAX_FRAME) return { values, end: at, problem: `a frame claims ${length} bytes` };

@@ -22,6 +22,24 @@ describe('the audit spool', () => {
     expect(recovery.entries.map((e) => e.value.n)).toEqual(Array.from({ length: 150 }, (_, i) => i));
   });
 
+  it('reads back durable frames from a cursor, across segments, in small or large steps', async () => {
+    const d = dir();
+    const { spool } = Spool.open<Item>({ dir: d, maxBytes: 1 << 20, segmentBytes: 300 });
+    for (let i = 0; i < 20; i++) await spool.append(items(i * 2, 2));
+    for (const step of [1, 50, 1 << 20]) {
+      const seen: number[] = [];
+      let cursor = { segment: 0, offset: 0 };
+      for (let guard = 0; guard < 1000; guard++) {
+        const { values, next } = spool.read(cursor, step);
+        if (values.length === 0) break;
+        seen.push(...values.map((v) => v.n));
+        cursor = next;
+      }
+      expect(seen).toEqual(Array.from({ length: 40 }, (_, i) => i));
+    }
+    await spool.close();
+  });
+
   it('starts new segments and deletes the ones released, never the current one', async () => {
     const d = dir();
     const { spool } = Spool.open<Item>({ dir: d, maxBytes: 1 << 20, segmentBytes: 200 });
