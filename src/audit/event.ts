@@ -37,6 +37,8 @@ export interface AuditEvent {
   bytesOut: number;
   /** only on a summary of refusals made while the audit store was unavailable: how many */
   refusedCount?: number;
+  /** set on the event written for an intent whose request was forwarded when the gateway stopped */
+  interrupted?: string;
   /** set when the store refused the full event and only its essentials were kept */
   storedPartially?: string;
 }

@@ -58,7 +58,20 @@ export class InstanceLease {
    * Takes the instance id, or throws InstanceClaimedError when another live process holds it.
    * Returns the shipped head, if the instance has shipped before.
    */
-  async claim(): Promise<ChainHead | undefined> {
+  async claim(waitMs = 0): Promise<ChainHead | undefined> {
+    // After a crash the old lease runs out on its own; a live holder keeps renewing it.
+    const deadline = performance.now() + waitMs;
+    for (;;) {
+      try {
+        return await this.tryClaim();
+      } catch (err) {
+        if (!(err instanceof InstanceClaimedError) || performance.now() >= deadline) throw err;
+        await new Promise((r) => setTimeout(r, Math.min(500, Math.max(10, deadline - performance.now()))));
+      }
+    }
+  }
+
+  private async tryClaim(): Promise<ChainHead | undefined> {
     const now = new Date(this.clock.now());
     const update = { $set: { holder: this.holder, holderName: this.holderName, expiresAt: new Date(now.getTime() + this.leaseMs), updatedAt: now } };
     // Free, expired or ours: take it. Held by someone else: the upsert collides on _id and fails.

@@ -1,0 +1,252 @@
+import type { Db, IndexDescription } from 'mongodb';
+import type { Logger } from 'pino';
+import type { Clock } from '../clock';
+import { ensureIndexes } from '../storage/indexes';
+import type { NoteSigner } from './checkpoint';
+import { DirectoryCheckpointSink, MongoCheckpointSink, type CheckpointRecord, type CheckpointSink } from './checkpoint-store';
+import type { AuditLog, AuditRecord } from './event';
+import { InstanceLease, type InstanceDoc } from './instance-lease';
+import { appendLeaf } from './merkle';
+import { GENESIS, seal, type ChainHead } from './sequencer';
+import { Shipper } from './shipper';
+import { Spool, type SpoolCursor } from './spool';
+import type { SealedEvent, SpoolFrame } from './trail-types';
+
+/**
+ * The audit trail of one gateway instance: every event sealed into the instance's hash chain,
+ * durable in the local spool before the caller is answered, shipped to MongoDB in order, and
+ * signed in checkpoints kept in MongoDB and outside it. Changes and exports leave an intent in
+ * the spool before they are forwarded; an intent without its event after a crash becomes an
+ * event of its own ("interrupted"), so nothing the upstream ran goes unrecorded.
+ */
+
+export interface TrailSettings {
+  spoolDir: string;
+  spoolMaxBytes: number;
+  segmentBytes: number;
+  /** requests are refused while the spool has less room than this */
+  spoolReserveBytes: number;
+  batchSize: number;
+  checkpointEvery: number;
+  checkpointMs: number;
+  leaseMs: number;
+  /** the events collection; checkpoints and instance heads live beside it */
+  collection: string;
+  signer: NoteSigner | undefined;
+  /** a directory on write-once storage for checkpoints */
+  checkpointDir: string | undefined;
+}
+
+export interface TrailDeps {
+  instanceId: string;
+  /** host and pid, shown to a second process that tries the same instance id */
+  holderName: string;
+  clock: Clock;
+  logger: Logger;
+}
+
+const EVENT_INDEXES: IndexDescription[] = [
+  { key: { instanceId: 1, seq: 1 }, name: 'instance_seq', unique: true },
+  { key: { time: 1 }, name: 'time' },
+  { key: { 'principal.subject': 1, time: 1 }, name: 'principal_time' },
+  { key: { connection: 1, collections: 1, time: 1 }, name: 'collection_time' },
+  { key: { requestId: 1 }, name: 'request_id' },
+];
+
+export async function openAuditTrail(db: Db, settings: TrailSettings, deps: TrailDeps): Promise<AuditTrail> {
+  const events = db.collection<SealedEvent>(settings.collection);
+  const checkpoints = db.collection<CheckpointRecord>(`${settings.collection}_checkpoints`);
+  await ensureIndexes(events, EVENT_INDEXES);
+  await ensureIndexes(checkpoints, [{ key: { instanceId: 1, size: 1 }, name: 'instance_size' }]);
+
+  const lease = new InstanceLease(db.collection<InstanceDoc>(`${settings.collection}_instances`), deps.instanceId, deps.holderName, settings.leaseMs, deps.clock);
+  const shipped = (await lease.claim(settings.leaseMs + 1000)) ?? GENESIS;
+  const { spool, recovery } = Spool.open<SpoolFrame>({ dir: settings.spoolDir, maxBytes: settings.spoolMaxBytes, segmentBytes: settings.segmentBytes });
+
+  // The sealing head continues from what MongoDB holds, through the events only the spool holds.
+  let head = shipped;
+  const open = new Map<string, { segment: number; record: AuditRecord }>();
+  for (const { segment, value } of recovery.entries) {
+    if (value.t === 'i') {
+      open.set(value.requestId, { segment, record: value.r });
+      continue;
+    }
+    open.delete(value.e.requestId);
+    if (value.e.seq <= shipped.seq) continue;
+    if (value.e.seq !== head.seq + 1 || value.e.prevHash !== head.hash) {
+      await lease.release();
+      throw new Error(
+        `The audit spool in ${settings.spoolDir} does not continue the chain MongoDB holds for instance ${deps.instanceId} ` +
+          `(spool event ${value.e.seq}, expected ${head.seq + 1}). Was the spool directory copied from another instance? Move it aside and run \`vecgate audit verify\`.`,
+      );
+    }
+    head = sealFrom(head, value.e);
+  }
+
+  const sinks: CheckpointSink[] = [new MongoCheckpointSink(checkpoints)];
+  if (settings.checkpointDir) sinks.push(new DirectoryCheckpointSink(settings.checkpointDir));
+  const trail = new AuditTrail(settings, deps, spool, lease, head, open);
+  const shipper = new Shipper(
+    { instanceId: deps.instanceId, spool, events, lease, sinks, signer: settings.signer, clock: deps.clock, logger: deps.logger, onShipped: (c) => trail.shippedUpTo(c) },
+    { batchSize: settings.batchSize, checkpointEvery: settings.checkpointEvery, checkpointMs: settings.checkpointMs, renewEveryMs: Math.max(100, Math.floor(settings.leaseMs / 3)) },
+    shipped,
+    { segment: recovery.entries[0]?.segment ?? spool.currentSegment(), offset: 0 },
+  );
+  trail.attach(shipper);
+  if (recovery.cut) {
+    deps.logger.error({ alarm: true, ...recovery.cut }, 'the audit spool had a torn or corrupt tail, which was cut off');
+    trail.recordSystem('audit.spool_tail_cut', `The audit spool's tail was cut at byte ${recovery.cut.atByte} of ${recovery.cut.segment} (${recovery.cut.droppedBytes} bytes, ${recovery.cut.reason}); events in them had not been acknowledged to any caller.`);
+  }
+  for (const [requestId, intent] of open) trail.recordInterrupted(requestId, intent.record);
+  await shipper.checkpoint().catch((err: unknown) => deps.logger.warn({ err }, 'could not write the start checkpoint'));
+  shipper.start();
+  return trail;
+}
+
+export class AuditTrail implements AuditLog {
+  private shipper: Shipper | undefined;
+  private closed = false;
+  private unrecordedRefusals = 0;
+  private lastRefusal: AuditRecord | undefined;
+
+  constructor(
+    private readonly settings: TrailSettings,
+    private readonly deps: TrailDeps,
+    private readonly spool: Spool<SpoolFrame>,
+    private readonly lease: InstanceLease,
+    private head: ChainHead,
+    /** intents whose event has not been written yet, with the segment that holds them */
+    private readonly openIntents: Map<string, { segment: number; record: AuditRecord }>,
+  ) {}
+
+  get instanceId(): string {
+    return this.deps.instanceId;
+  }
+
+  attach(shipper: Shipper): void {
+    this.shipper = shipper;
+  }
+
+  accepting(): boolean {
+    return !this.closed && this.spool.hasRoom(this.settings.spoolReserveBytes) && !this.shipper?.alarmed();
+  }
+
+  /** events sealed but not yet in MongoDB */
+  pending(): number {
+    return this.head.seq - (this.shipper?.shipped.seq ?? 0);
+  }
+
+  /** Seals the event and resolves once it is durable in the spool. */
+  commit(record: AuditRecord): Promise<void> {
+    // While the spool is full, refusals are counted and later written as one summary event.
+    if (record.error?.code === 'AUDIT_UNAVAILABLE' && !this.spool.hasRoom(this.settings.spoolReserveBytes)) {
+      this.unrecordedRefusals += 1;
+      this.lastRefusal = record;
+      return Promise.resolve();
+    }
+    const frames: SpoolFrame[] = [];
+    const summary = this.refusalSummary();
+    if (summary) frames.push({ t: 'e', e: this.sealNext(summary) });
+    frames.push({ t: 'e', e: this.sealNext(record) });
+    this.openIntents.delete(record.requestId);
+    return this.append(frames);
+  }
+
+  record(record: AuditRecord): void {
+    this.commit(record).catch((err: unknown) => this.deps.logger.error({ err, requestId: record.requestId }, 'an audit event could not be made durable'));
+  }
+
+  /** Makes the intent durable; the request may be forwarded once this resolves. */
+  intend(record: AuditRecord): Promise<void> {
+    this.openIntents.set(record.requestId, { segment: this.spool.currentSegment(), record });
+    return this.append([{ t: 'i', requestId: record.requestId, r: record }]);
+  }
+
+  recordInterrupted(requestId: string, record: AuditRecord): void {
+    this.record({
+      ...record,
+      requestId,
+      status: 0,
+      interrupted: 'The gateway stopped after this request was forwarded and before its outcome was recorded: the database may have run it.',
+    });
+  }
+
+  recordSystem(endpoint: string, explanation: string): void {
+    this.record({
+      requestId: `${this.deps.instanceId}-${endpoint}-${this.head.seq + 1}`,
+      time: new Date(this.deps.clock.now()),
+      principal: null,
+      client: { ip: '' },
+      connection: null,
+      dialect: null,
+      request: { method: '', path: '', endpoint },
+      operation: null,
+      collections: [],
+      bulk: false,
+      decision: { effect: 'none', ruleId: null, explanation },
+      status: 0,
+      latencyMs: 0,
+      bytesIn: 0,
+      bytesOut: 0,
+    });
+  }
+
+  /** The shipper delivered everything before `cursor`: segments with nothing open can go. */
+  shippedUpTo(cursor: SpoolCursor): void {
+    let keep = cursor.segment;
+    for (const intent of this.openIntents.values()) keep = Math.min(keep, intent.segment);
+    this.spool.release(keep);
+  }
+
+  async flush(timeoutMs = 10000): Promise<void> {
+    const deadline = performance.now() + timeoutMs;
+    const target = this.head.seq;
+    while ((this.shipper?.shipped.seq ?? target) < target) {
+      if (this.shipper?.alarmed()) throw new Error(this.shipper.alarmed());
+      if (performance.now() > deadline) throw new Error(`audit flush timed out with ${target - (this.shipper?.shipped.seq ?? 0)} events not yet in MongoDB (they are safe in the spool)`);
+      this.shipper?.notify();
+      await new Promise((r) => setTimeout(r, 10));
+    }
+  }
+
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    try {
+      await this.flush();
+      await this.shipper?.checkpoint();
+    } finally {
+      await this.shipper?.stop();
+      await this.spool.close();
+      await this.lease.release(this.shipper?.shipped);
+    }
+  }
+
+  private sealNext(record: AuditRecord): SealedEvent {
+    const sealed = seal(this.head, this.deps.instanceId, record);
+    this.head = sealed.head;
+    return sealed.event as SealedEvent;
+  }
+
+  private async append(frames: SpoolFrame[]): Promise<void> {
+    await this.spool.append(frames);
+    this.shipper?.notify();
+  }
+
+  private refusalSummary(): AuditRecord | undefined {
+    if (this.unrecordedRefusals === 0 || !this.lastRefusal) return undefined;
+    const count = this.unrecordedRefusals;
+    this.unrecordedRefusals = 0;
+    return {
+      ...this.lastRefusal,
+      principal: null,
+      requestId: `refusal-summary-${this.deps.instanceId}-${this.head.seq + 1}`,
+      decision: { effect: 'none', ruleId: null, explanation: `${count} requests were refused with 503 while the audit spool was full; they are summarised in this one event.` },
+      refusedCount: count,
+    };
+  }
+}
+
+function sealFrom(head: ChainHead, e: SealedEvent): ChainHead {
+  return { seq: e.seq, hash: e.hash, tree: appendLeaf(head.tree, Buffer.from(e.hash, 'hex')) };
+}

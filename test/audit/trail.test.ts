@@ -1,0 +1,139 @@
+import { generateKeyPairSync, randomBytes } from 'node:crypto';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { MongoClient, type Db } from 'mongodb';
+import pino from 'pino';
+import { ChainVerifier, type TrustedCheckpoint } from '../../src/audit/chain-verifier';
+import { notesInDirectory, readCheckpoint, type CheckpointRecord } from '../../src/audit/checkpoint-store';
+import type { AuditRecord } from '../../src/audit/event';
+import { InstanceClaimedError } from '../../src/audit/instance-lease';
+import { openAuditTrail, type TrailSettings } from '../../src/audit/trail';
+import type { SealedEvent } from '../../src/audit/trail-types';
+import { systemClock } from '../../src/clock';
+import { testStack } from '../support/stack';
+
+const logger = pino({ level: 'silent' });
+const keys = generateKeyPairSync('ed25519');
+const signer = { name: 'vecgate.test/audit', privateKey: keys.privateKey };
+const verifiers = [{ name: signer.name, publicKey: keys.publicKey }];
+
+function record(over: Partial<AuditRecord> = {}): AuditRecord {
+  return {
+    requestId: randomBytes(8).toString('hex'),
+    time: new Date(),
+    principal: { subject: 'alice', groups: ['g'], issuer: 'http://idp' },
+    client: { ip: '127.0.0.1' },
+    connection: 'demo',
+    dialect: 'chroma',
+    request: { method: 'POST', path: '/api/v2/x', endpoint: 'chroma.collection_add' },
+    operation: 'write',
+    collections: ['docs'],
+    bulk: false,
+    decision: { effect: 'allow', ruleId: 'r', explanation: 'x' },
+    status: 200,
+    latencyMs: 1.25,
+    bytesIn: 10,
+    bytesOut: 20,
+    ...over,
+  };
+}
+
+describe('the audit trail (spool, chain, shipping, checkpoints) on a real MongoDB-wire server', () => {
+  let mongo: MongoClient;
+  let db: Db;
+  beforeAll(async () => {
+    mongo = await MongoClient.connect(testStack().mongoUri);
+    db = mongo.db(`vecgate_trail_${randomBytes(4).toString('hex')}`);
+  });
+  afterAll(() => mongo.close());
+
+  const settings = (over: Partial<TrailSettings> = {}): TrailSettings => ({
+    spoolDir: mkdtempSync(join(tmpdir(), 'vecgate-trail-')),
+    spoolMaxBytes: 8 << 20,
+    segmentBytes: 4096,
+    spoolReserveBytes: 64 << 10,
+    batchSize: 50,
+    checkpointEvery: 25,
+    checkpointMs: 200,
+    leaseMs: 1500,
+    collection: 'audit_events',
+    signer,
+    checkpointDir: mkdtempSync(join(tmpdir(), 'vecgate-checkpoints-')),
+    ...over,
+  });
+  const events = (instanceId: string) => db.collection<SealedEvent>('audit_events').find({ instanceId }).sort({ seq: 1 }).toArray();
+
+  async function verify(instanceId: string, checkpointDir: string) {
+    const fromDir = notesInDirectory(checkpointDir).map((n) => readCheckpoint(n.note, verifiers, n.source));
+    const fromMongo = (await db.collection<CheckpointRecord>('audit_events_checkpoints').find({ instanceId }).toArray()).map((c) => readCheckpoint(c.note, verifiers, 'mongodb'));
+    const trusted: TrustedCheckpoint[] = [...fromDir, ...fromMongo].flatMap((c) => (c.ok && c.instanceId === instanceId ? [{ size: c.size, root: c.root }] : []));
+    const v = new ChainVerifier(instanceId, trusted);
+    for (const e of await events(instanceId)) v.push(e as unknown as Parameters<ChainVerifier['push']>[0]);
+    return { findings: v.finish(), checkpoints: trusted.length, fromDir: fromDir.filter((c) => c.ok).length };
+  }
+
+  it('stores every event once, chained, and signs checkpoints in MongoDB and in the directory', async () => {
+    const s = settings();
+    const trail = await openAuditTrail(db, s, { instanceId: 'gw-a', holderName: 'test', clock: systemClock, logger });
+    await Promise.all(Array.from({ length: 120 }, (_, i) => trail.commit(record({ requestId: `a-${i}` }))));
+    await trail.close();
+    const stored = await events('gw-a');
+    expect(stored.map((e) => e.seq)).toEqual(Array.from({ length: 120 }, (_, i) => i + 1));
+    expect(stored[0]?.time).toBeInstanceOf(Date);
+    const result = await verify('gw-a', s.checkpointDir as string);
+    expect(result.findings).toEqual([]);
+    expect(result.fromDir).toBeGreaterThanOrEqual(3);
+  });
+
+  it('continues the chain after a restart from the instance head, without reading the events', async () => {
+    const s = settings();
+    const first = await openAuditTrail(db, s, { instanceId: 'gw-b', holderName: 'test', clock: systemClock, logger });
+    for (let i = 0; i < 10; i++) await first.commit(record());
+    await first.close();
+    const second = await openAuditTrail(db, s, { instanceId: 'gw-b', holderName: 'test', clock: systemClock, logger });
+    for (let i = 0; i < 10; i++) await second.commit(record());
+    await second.close();
+    expect((await events('gw-b')).map((e) => e.seq)).toEqual(Array.from({ length: 20 }, (_, i) => i + 1));
+    expect((await verify('gw-b', s.checkpointDir as string)).findings).toEqual([]);
+  });
+
+  it('refuses a second live process with the same instance id', async () => {
+    const trail = await openAuditTrail(db, settings({ leaseMs: 600 }), { instanceId: 'gw-c', holderName: 'first', clock: systemClock, logger });
+    await expect(openAuditTrail(db, settings({ leaseMs: 600 }), { instanceId: 'gw-c', holderName: 'second', clock: systemClock, logger })).rejects.toBeInstanceOf(InstanceClaimedError);
+    await trail.close();
+  });
+
+  it('after a crash, ships what only the spool held and records the interrupted request', async () => {
+    const s = settings({ leaseMs: 500 });
+    const lost = await MongoClient.connect(testStack().mongoUri);
+    const crashed = await openAuditTrail(lost.db(db.databaseName), s, { instanceId: 'gw-d', holderName: 'crashed', clock: systemClock, logger });
+    for (let i = 0; i < 5; i++) await crashed.commit(record());
+    await crashed.flush();
+    // MongoDB becomes unreachable for this process; it goes on serving from its spool, then dies
+    await lost.close(true);
+    for (let i = 0; i < 7; i++) await crashed.commit(record());
+    await crashed.intend(record({ requestId: 'forwarded-then-crash', operation: 'delete' }));
+
+    const restarted = await openAuditTrail(db, s, { instanceId: 'gw-d', holderName: 'restarted', clock: systemClock, logger });
+    await restarted.close();
+    const stored = await events('gw-d');
+    expect(stored.map((e) => e.seq)).toEqual(Array.from({ length: 13 }, (_, i) => i + 1));
+    expect(stored[12]).toMatchObject({ requestId: 'forwarded-then-crash', operation: 'delete', status: 0 });
+    expect(stored[12]?.interrupted).toMatch(/may have run it/);
+    expect((await verify('gw-d', s.checkpointDir as string)).findings).toEqual([]);
+  });
+
+  it('names an edited and a deleted event once the trail is verified', async () => {
+    const s = settings();
+    const trail = await openAuditTrail(db, s, { instanceId: 'gw-e', holderName: 'test', clock: systemClock, logger });
+    for (let i = 0; i < 30; i++) await trail.commit(record());
+    await trail.close();
+    await db.collection('audit_events').updateOne({ instanceId: 'gw-e', seq: 7 }, { $set: { status: 403 } });
+    await db.collection('audit_events').deleteOne({ instanceId: 'gw-e', seq: 20 });
+    expect((await verify('gw-e', s.checkpointDir as string)).findings.map((f) => [f.kind, f.from, f.to])).toEqual([
+      ['edited', 7, 7],
+      ['deleted', 20, 20],
+    ]);
+  });
+});
