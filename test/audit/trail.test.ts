@@ -9,6 +9,8 @@ import { notesInDirectory, readCheckpoint, type CheckpointRecord } from '../../s
 import type { AuditRecord } from '../../src/audit/event';
 import { InstanceClaimedError } from '../../src/audit/instance-lease';
 import { openAuditTrail, type TrailSettings } from '../../src/audit/trail';
+import { proveRequest } from '../../src/audit/prove';
+import { verifyTrail } from '../../src/audit/verify';
 import type { SealedEvent } from '../../src/audit/trail-types';
 import { systemClock } from '../../src/clock';
 import { testStack } from '../support/stack';
@@ -135,5 +137,39 @@ describe('the audit trail (spool, chain, shipping, checkpoints) on a real MongoD
       ['edited', 7, 7],
       ['deleted', 20, 20],
     ]);
+  });
+
+  it('verifies every instance in one report, names tampering, and proves a request\'s event', async () => {
+    const s = settings();
+    const trail = await openAuditTrail(db, s, { instanceId: 'gw-f', holderName: 'test', clock: systemClock, logger });
+    for (let i = 0; i < 40; i++) await trail.commit(record({ requestId: `f-${i}` }));
+    await trail.close();
+    const options = { collection: 'audit_events', checkpointDir: s.checkpointDir, verifiers };
+    const clean = await verifyTrail(db, options);
+    expect(clean.instances.find((r) => r.instanceId === 'gw-f')).toMatchObject({ ok: true, events: 40, lastSeq: 40, findings: [] });
+
+    const proof = await proveRequest(db, options, 'f-12');
+    expect(proof).toMatchObject({ instanceId: 'gw-f', seq: 13, verified: true });
+    expect(proof.checkpoint.size).toBeGreaterThanOrEqual(13);
+
+    // without the key, a rebuilt chain cannot be signed; deleting MongoDB's checkpoints does not help
+    await db.collection('audit_events').updateOne({ instanceId: 'gw-f', seq: 13 }, { $set: { status: 500 } });
+    await db.collection('audit_events_checkpoints').deleteMany({ instanceId: 'gw-f' });
+    const tampered = await verifyTrail(db, options);
+    expect(tampered.ok).toBe(false);
+    expect(tampered.instances.find((r) => r.instanceId === 'gw-f')?.findings.map((f) => [f.kind, f.from])).toEqual([['edited', 13]]);
+    await expect(proveRequest(db, options, 'f-12')).resolves.toMatchObject({ verified: false, reason: expect.stringMatching(/differ from what the checkpoint signed/) as unknown });
+    await expect(proveRequest(db, options, 'f-30')).resolves.toMatchObject({ seq: 31, verified: true });
+    await expect(proveRequest(db, { ...options, checkpointDir: undefined }, 'f-30')).rejects.toThrow(/not yet covered by a signed checkpoint/);
+  });
+
+  it('rejects a checkpoint signed by another key', async () => {
+    const s = settings({ signer: { name: signer.name, privateKey: generateKeyPairSync('ed25519').privateKey } });
+    const trail = await openAuditTrail(db, s, { instanceId: 'gw-g', holderName: 'test', clock: systemClock, logger });
+    await trail.commit(record());
+    await trail.close();
+    const report = await verifyTrail(db, { collection: 'audit_events', checkpointDir: s.checkpointDir, verifiers });
+    expect(report.ok).toBe(false);
+    expect(report.instances.find((r) => r.instanceId === 'gw-g')?.ok).toBe(false);
   });
 });
