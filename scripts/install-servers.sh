@@ -50,6 +50,23 @@ install_ferretdb() {
   ln -sf "$target/ferretdb" "$bin/ferretdb"
 }
 
+# Debian packages the tests use as real peers: rsyslog (with TLS) for the syslog audit sink.
+install_debian_packages() {
+  local missing=()
+  dpkg -s rsyslog >/dev/null 2>&1 || missing+=(rsyslog)
+  dpkg -s rsyslog-gnutls >/dev/null 2>&1 || missing+=(rsyslog-gnutls)
+  command -v openssl >/dev/null 2>&1 || missing+=(openssl)
+  [ ${#missing[@]} -eq 0 ] && return
+  if [ "$(id -u)" != 0 ]; then
+    log "missing Debian packages: ${missing[*]} (run as root, or: sudo apt-get install ${missing[*]})"
+    exit 1
+  fi
+  log "Debian packages: ${missing[*]}"
+  apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+}
+
+install_debian_packages
 install_temporal
 install_ferretdb
 log "servers ready in $bin"
