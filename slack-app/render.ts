@@ -142,7 +142,7 @@ export function renderDenyModal(input: { approvalId: string; privateMetadata: st
 
 /** The requester's reason is their claim; the rendering shows what the request does. */
 export const REASON_LABEL = "Requester's reason (their claim, unchecked)";
-export const RENDERING_HEADING = '*What will run* (exactly this request; values masked)';
+export const RENDERING_HEADING = '*What will run* (this exact request; personal data masked)';
 
 /**
  * The request's rendering in a code block, within a section's limit. Approvers always see masked

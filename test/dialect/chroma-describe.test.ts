@@ -45,7 +45,7 @@ describe('describeChromaRequest', () => {
       [
         'ids: ["r1", "r2", "r3", … 2 more, 5 in all]',
         'embeddings: 5 vectors of dimension 3',
-        'records: 5 in all',
+        'documents/metadatas/uris: 5 in all',
         '  {"document": "one", "id": "r1", "metadata": {"k": 1}}',
         '  {"document": "two", "id": "r2", "metadata": null}',
         '  {"document": "three", "id": "r3", "metadata": {"k": 3}}',
@@ -57,6 +57,13 @@ describe('describeChromaRequest', () => {
     ['a rename: the new name and metadata', 'PUT', C, { new_name: 'docs-renamed', new_metadata: { a: 1 } }, ['new_name: "docs-renamed"', 'new_metadata: {"a": 1}']],
     ['a fork: the new name', 'POST', `${C}/fork`, { new_name: 'docs-copy' }, ['new_name: "docs-copy"']],
     ['keys it does not know, sorted, so nothing is left out', 'POST', `${C}/delete`, { zeta: 1, where: { a: 1 }, alpha: [1, 2] }, ['where: {"a": 1}', 'alpha: [1, 2]', 'zeta: 1']],
+    [
+      'keys that could pass for its own labels, quoted',
+      'POST',
+      `${C}/delete`,
+      { where: { a: 1 }, 'where ': { kind: 'test' }, 'documents/metadatas/uris': 3, 'x\nwhere': 1 },
+      ['where: {"a": 1}', '"documents/metadatas/uris": 3', '"where ": {"kind": "test"}', '"x\\nwhere": 1'],
+    ],
     ['null as not given', 'POST', `${C}/get`, { where: null, ids: null, limit: 5 }, ['limit: 5']],
     [
       'a search: each filter in full, the rest summarised',

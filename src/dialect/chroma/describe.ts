@@ -47,9 +47,17 @@ export function describeChromaRequest(classification: Classification, body: unkn
     for (const column of Object.keys(RECORD_COLUMNS)) shown.add(column);
   }
   for (const key of Object.keys(body).sort()) {
-    if (!shown.has(key) && given(key)) details.push({ label: key, summary: body[key] });
+    if (!shown.has(key) && given(key)) details.push({ label: keyLabel(key), summary: body[key] });
   }
   return details;
+}
+
+/**
+ * A key the caller chose, as a label: bare when it is a plain word, quoted otherwise, so it can never
+ * pass for one of the labels written here (`searches[0].filter`, `documents/metadatas/uris`).
+ */
+function keyLabel(key: string): string {
+  return /^[A-Za-z_][A-Za-z0-9_]*$/.test(key) ? key : JSON.stringify(key);
 }
 
 /** search (Chroma >= 1.1): each search's filter in full, the rest of it summarised */
@@ -99,5 +107,5 @@ function recordsOf(body: JsonObject): RequestDetail | undefined {
     }
     records.push({ ...(i < ids.length ? { id: ids[i] } : {}), data });
   }
-  return { label: 'records', records, total };
+  return { label: 'documents/metadatas/uris', records, total };
 }
