@@ -26,7 +26,7 @@ export interface RenderRequestInput {
 
 /** strings longer than this are cut in summaries (filters are shown whole) */
 const SUMMARY_STRING_MAX = 120;
-/** lists longer than this show their first entries and a count */
+/** longer lists show this many of their first entries and a count (a list one longer is shown whole) */
 const SUMMARY_LIST_FIRST = 3;
 /** a list of at least this many numbers is a vector: shown by its length */
 const VECTOR_MIN = 5;
@@ -73,7 +73,7 @@ export function print(value: unknown, summarise: boolean): string {
   }
   if (Array.isArray(value)) {
     if (summarise && value.length >= VECTOR_MIN && value.every((v) => typeof v === 'number')) return `<${value.length} numbers>`;
-    const shown = summarise && value.length > SUMMARY_LIST_FIRST ? value.slice(0, SUMMARY_LIST_FIRST) : value;
+    const shown = summarise && value.length > SUMMARY_LIST_FIRST + 1 ? value.slice(0, SUMMARY_LIST_FIRST) : value;
     const rest = value.length - shown.length;
     const items = shown.map((v) => print(v, summarise));
     if (rest > 0) items.push(`… ${rest} more, ${value.length} in all`);
