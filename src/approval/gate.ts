@@ -58,7 +58,7 @@ export interface ApprovalGateDeps {
   maxGroupAgeMs?: number;
   instanceId: string;
   /** masks what approvers are shown of a request; they are not the caller, so no group exempts them */
-  masker?: Masker;
+  masker: Masker;
   /** new approvals one requester may open in a window; joining a pending one does not count */
   maxNewPerRequester?: NewApprovalLimit;
   clock: Clock;
@@ -175,8 +175,7 @@ function approvalRequest(held: HeldRequest, deps: ApprovalGateDeps): ApprovalReq
   const c = held.classification;
   const who = held.principal.email ?? held.principal.subject;
   // approvers are not the caller: no group of theirs exempts them, so every applicable rule masks
-  const mask = deps.masker?.planFor({ connection: held.connection, collections: held.collections, groups: [] });
-  const target = held.target;
+  const mask = deps.masker.planFor({ connection: held.connection, collections: held.collections, groups: [] });
   const policy: ApprovalPolicy = {
     approverGroups: held.approval.approverGroups,
     required: held.approval.required,
@@ -193,7 +192,7 @@ function approvalRequest(held: HeldRequest, deps: ApprovalGateDeps): ApprovalReq
     operation: c.operation,
     bulk: c.bulk,
     method: held.method.toUpperCase(),
-    path: target.split('?')[0] as string,
+    path: held.target.split('?')[0] as string,
     fingerprint,
     bodySha256,
     bodyBytes: held.body.length,
@@ -201,7 +200,7 @@ function approvalRequest(held: HeldRequest, deps: ApprovalGateDeps): ApprovalReq
     ruleId: held.decision.ruleId,
     ruleExplanation: held.decision.explanation,
     summary: `${who} asks to ${c.operation}${c.bulk ? ' (bulk)' : ''} ${held.collections.length ? held.collections.join(', ') : 'the connection'} on ${held.connection}: ${c.reason}`,
-    rendering: renderRequest({ method: held.method.toUpperCase(), target, bodyBytes: held.body.length, bodySha256, details: held.details, ...(mask ? { mask } : {}) }),
+    rendering: renderRequest({ method: held.method.toUpperCase(), target: held.target, bodyBytes: held.body.length, bodySha256, details: held.details, ...(mask ? { mask } : {}) }),
     policy,
     requestedAt: deps.clock.now(),
     gatewayInstance: deps.instanceId,
