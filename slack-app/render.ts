@@ -72,11 +72,13 @@ export function renderApproval(state: ApprovalState): RenderedMessage {
         field('Operation', `${escapeMrkdwn(request.operation)}${request.bulk ? ' (bulk)' : ''}`),
         field('Connection', escapeMrkdwn(request.connection)),
         field('Collections', request.collections.length > 0 ? request.collections.map(escapeMrkdwn).join(', ') : '_none resolved_'),
-        field('Reason', request.reason ? escapeMrkdwn(request.reason) : '_none given_'),
+        // the requester's own words, unchecked: what the request does is in the rendering below
+        field(REASON_LABEL, request.reason ? escapeMrkdwn(request.reason) : '_none given_'),
         field('Deadline', slackDate(state.deadline)),
       ],
     },
     { type: 'section', text: { type: 'mrkdwn', text: truncate(`*Request*\n${escapeMrkdwn(request.summary)}\n\`${escapeMrkdwn(request.method)} ${escapeMrkdwn(request.path)}\``, SECTION_MAX) } },
+    { type: 'section', text: { type: 'mrkdwn', text: renderingText(state) } },
     {
       type: 'context',
       elements: [{ type: 'mrkdwn', text: truncate(contextLine(state), CONTEXT_MAX) }],
@@ -136,6 +138,45 @@ export function renderDenyModal(input: { approvalId: string; privateMetadata: st
       },
     ],
   };
+}
+
+/** The requester's reason is their claim; the rendering shows what the request does. */
+export const REASON_LABEL = "Requester's reason (their claim, unchecked)";
+export const RENDERING_HEADING = '*What will run* (this exact request; personal data masked)';
+
+/**
+ * The request's rendering in a code block, within a section's limit. Approvers always see masked
+ * values (the gateway masks the rendering for no group), whatever the requester may see.
+ */
+function renderingText(state: ApprovalState): string {
+  const rendering = state.request.rendering;
+  if (!rendering) {
+    return `${RENDERING_HEADING}\n_Not recorded: this approval was asked by an older gateway. Judge it by the path and ask the requester for the body._`;
+  }
+  const head = `${RENDERING_HEADING}\n\`\`\`\n`;
+  const tail = '\n```';
+  const note = `\n… cut to fit Slack; GET /vecgate/approvals/${state.approvalId} shows all of it`;
+  const whole = codeBlockText(rendering.text);
+  if (head.length + whole.length + tail.length <= SECTION_MAX) return head + whole + tail;
+  return head + codeBlockText(rendering.text, SECTION_MAX - head.length - tail.length - escapeMrkdwn(note).length) + codeBlockText(note) + tail;
+}
+
+/**
+ * Text for inside a ``` block: mrkdwn's control characters escaped, and no run of backticks left
+ * that could close the block (a zero-width space parts them). Cut whole characters to `max`.
+ */
+export function codeBlockText(text: string, max = Infinity): string {
+  let out = '';
+  let previous = '';
+  for (const c of text) {
+    let piece = escapeMrkdwn(c);
+    if (c === '`' && previous === '`') piece = `\u200b${piece}`;
+    if (out.length + piece.length > max) break;
+    out += piece;
+    previous = c;
+  }
+  // a backtick at the end would run into the closing fence
+  return previous === '`' && out.length < max ? `${out}\u200b` : out;
 }
 
 /** Slack mrkdwn control characters; user-supplied text must not mention, link or format. */

@@ -31,6 +31,19 @@ export interface ApprovalPolicy {
   maxGroupAgeMs?: number;
 }
 
+/** Longest rendering of a request the gateway writes (and the workflow accepts), in characters. */
+export const REQUEST_RENDERING_MAX_CHARS = 3000;
+
+/**
+ * The request as approvers are shown it (THREATS 34): method, target and what the body asks for,
+ * canonical (the same request renders the same), masked, and cut at REQUEST_RENDERING_MAX_CHARS
+ * with a note saying how much was cut. The grant stays bound to the exact body (bodySha256).
+ */
+export interface RequestRendering {
+  text: string;
+  truncated: boolean;
+}
+
 export interface ApprovalRequest {
   /** the workflow id; derived from the fingerprint so a repeated start finds the same approval */
   approvalId: string;
@@ -51,6 +64,8 @@ export interface ApprovalRequest {
   ruleExplanation: string;
   /** one line that tells an approver what the request does */
   summary: string;
+  /** absent in approvals asked by gateways from before it existed */
+  rendering?: RequestRendering;
   policy: ApprovalPolicy;
   /** ms since the epoch, from the gateway's clock */
   requestedAt: number;

@@ -8,6 +8,7 @@ import type {
   DecisionRefusal,
   ExecutionReport,
 } from './approval-contract';
+import { REQUEST_RENDERING_MAX_CHARS } from './approval-contract';
 
 /**
  * The approval rules as pure functions of the state, the input and the workflow's clock: no
@@ -196,5 +197,9 @@ export function requestProblem(request: ApprovalRequest): string | undefined {
   if (!isCount(p.timeoutMs) || !isCount(p.usableForMs)) return 'policy.timeoutMs and policy.usableForMs must be numbers of ms >= 0';
   if (p.maxGroupAgeMs !== undefined && !isCount(p.maxGroupAgeMs)) return 'policy.maxGroupAgeMs must be a number of ms >= 0';
   if (!isCount(request.requestedAt)) return 'requestedAt must be ms since the epoch';
+  const r = request.rendering;
+  if (r !== undefined && (typeof r?.text !== 'string' || typeof r.truncated !== 'boolean' || r.text.length > REQUEST_RENDERING_MAX_CHARS)) {
+    return `rendering must be { text, truncated } with at most ${REQUEST_RENDERING_MAX_CHARS} characters of text`;
+  }
   return undefined;
 }

@@ -3,11 +3,14 @@ import { WorkflowNotFoundError, type Client } from '@temporalio/client';
 import type { Logger } from 'pino';
 import type { Clock } from '../clock';
 import type { ApprovalSettings } from '../config/schema';
-import type { Classification } from '../dialect/types';
+import type { Classification, RequestDetail } from '../dialect/types';
 import { VecgateError } from '../errors';
 import type { Principal } from '../identity/types';
+import type { Masker } from '../masking';
 import type { Decision } from '../policy/evaluate';
-import type { ApprovalPolicy, ApprovalRequest, ApprovalState, ClaimResult, ExecutionReport } from '../../workflows/approval-contract';
+import type { ApprovalPolicy, ApprovalRequest, ApprovalState, ClaimResult, ExecutionReport, RequestRendering } from '../../workflows/approval-contract';
+import { newApprovalLimitRefusal, type NewApprovalLimit } from './new-approval-limit';
+import { renderRequest } from './rendering';
 import { claim, report, startOrGetApproval, state } from './temporal-client';
 
 /** A high-risk request as the gateway holds it while it asks for approval. */
@@ -23,6 +26,8 @@ export interface HeldRequest {
   /** path and query as the upstream will receive them */
   target: string;
   body: Buffer;
+  /** what the dialect says the parsed body asks for; undefined when the body is not JSON */
+  details: readonly RequestDetail[] | undefined;
   reason?: string;
 }
 
@@ -52,6 +57,10 @@ export interface ApprovalGateDeps {
   /** groups older than this do not count for a decision (from the Slack settings) */
   maxGroupAgeMs?: number;
   instanceId: string;
+  /** masks what approvers are shown of a request; they are not the caller, so no group exempts them */
+  masker: Masker;
+  /** new approvals one requester may open in a window; joining a pending one does not count */
+  maxNewPerRequester?: NewApprovalLimit;
   clock: Clock;
   logger: Logger;
 }
@@ -65,6 +74,8 @@ export interface ApprovalView {
   collections: string[];
   operation: string;
   summary: string;
+  /** the request as approvers are shown it (masked); absent for approvals asked before it existed */
+  rendering?: RequestRendering;
   reason?: string;
   deadline: string;
   decisions: Array<{ by: string; decision: 'approve' | 'deny'; reason?: string; at: string }>;
@@ -96,6 +107,12 @@ export function createApprovalGate(deps: ApprovalGateDeps): ApprovalGate {
         throw new VecgateError('APPROVAL_REASON_REQUIRED', `${held.decision.explanation} Say why in the X-Vecgate-Reason header (your client's extra headers) and send the request again.`);
       }
       const request = approvalRequest(held, deps);
+      if (deps.maxNewPerRequester) {
+        const refusal = await newApprovalLimitRefusal(deps.client, { taskQueue: deps.taskQueue, approvalId: request.approvalId, subject: held.principal.subject, limit: deps.maxNewPerRequester, now: deps.clock.now() }).catch((err: unknown) => {
+          throw unavailable(err);
+        });
+        if (refusal) throw refusal;
+      }
       const input = { claimId: held.requestId, fingerprint: request.fingerprint, subject: held.principal.subject, gatewayInstance: deps.instanceId, waitMs: deps.holdMs };
       let result: ClaimResult | undefined;
       // An approval that is closing (just used, denied or expired) aborts or refuses the claim: the
@@ -157,6 +174,8 @@ function approvalRequest(held: HeldRequest, deps: ApprovalGateDeps): ApprovalReq
   const { fingerprint, bodySha256 } = fingerprintOf(held);
   const c = held.classification;
   const who = held.principal.email ?? held.principal.subject;
+  // approvers are not the caller: no group of theirs exempts them, so every applicable rule masks
+  const mask = deps.masker.planFor({ connection: held.connection, collections: held.collections, groups: [] });
   const policy: ApprovalPolicy = {
     approverGroups: held.approval.approverGroups,
     required: held.approval.required,
@@ -181,6 +200,7 @@ function approvalRequest(held: HeldRequest, deps: ApprovalGateDeps): ApprovalReq
     ruleId: held.decision.ruleId,
     ruleExplanation: held.decision.explanation,
     summary: `${who} asks to ${c.operation}${c.bulk ? ' (bulk)' : ''} ${held.collections.length ? held.collections.join(', ') : 'the connection'} on ${held.connection}: ${c.reason}`,
+    rendering: renderRequest({ method: held.method.toUpperCase(), target: held.target, bodyBytes: held.body.length, bodySha256, details: held.details, ...(mask ? { mask } : {}) }),
     policy,
     requestedAt: deps.clock.now(),
     gatewayInstance: deps.instanceId,
@@ -221,6 +241,7 @@ function viewOf(s: ApprovalState): ApprovalView {
     collections: s.request.collections,
     operation: s.request.operation,
     summary: s.request.summary,
+    ...(s.request.rendering ? { rendering: s.request.rendering } : {}),
     ...(s.request.reason ? { reason: s.request.reason } : {}),
     deadline: iso(s.deadline),
     decisions: s.decisions.map((d) => ({ by: d.approver.email ?? d.approver.subject, decision: d.decision, ...(d.reason ? { reason: d.reason } : {}), at: iso(d.at) })),

@@ -135,6 +135,13 @@ const approvals = z.strictObject({
    * the worker's memory however many approvals are pending (the SDK default grows with the heap).
    */
   maxCachedWorkflows: z.number().int().min(0).default(500),
+  /** new approvals one requester may open per window (joining a pending one does not count); a flood would bury the ask that matters */
+  maxNewPerRequester: z
+    .strictObject({
+      count: z.number().int().min(1, 'allow at least one new approval per window'),
+      seconds: z.number().int().min(1).max(7 * 24 * 3600),
+    })
+    .default({ count: 20, seconds: 3600 }),
   slack: slack.optional(),
 });
 

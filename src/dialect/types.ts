@@ -56,6 +56,20 @@ export interface CollectionIdentity {
   database?: string;
 }
 
+/**
+ * One part of a request as an approver is shown it (THREATS 34). The dialect picks the parts that
+ * say what the request does; approval/rendering.ts masks and prints them.
+ */
+export type RequestDetail =
+  /** JSON shown in full (filters): what it matches is what the approver must see */
+  | { label: string; exact: unknown }
+  /** JSON shown summarised: long strings and lists cut, number vectors shown by their length */
+  | { label: string; summary: unknown }
+  /** the first records a request writes, each masked as a record of this dialect's responses is */
+  | { label: string; records: Array<{ id?: unknown; data: Record<string, unknown> }>; total: number }
+  /** the dialect's own words about the request (counts, dimensions); never text from the caller */
+  | { label: string; note: string };
+
 export interface ErrorBody {
   contentType: string;
   body: string;
@@ -85,4 +99,6 @@ export interface Dialect {
    * undefined for a shape this endpoint does not return (the gateway then refuses the response).
    */
   maskableRecords(classification: Classification, body: unknown): RecordView[] | undefined;
+  /** what the parsed request body asks for, as approvers are shown it; [] for no body */
+  describeRequest(classification: Classification, body: unknown): RequestDetail[];
 }

@@ -27,6 +27,8 @@ export const ERROR_STATUS = {
   /** the rule wants a reason: 400 so every client shows the message */
   APPROVAL_REASON_REQUIRED: 400,
   APPROVAL_NOT_FOUND: 404,
+  /** the requester opened too many new approvals in the window (approvals.maxNewPerRequester) */
+  APPROVAL_RATE_LIMITED: 429,
   APPROVALS_UNAVAILABLE: 503,
   COLLECTION_UNRESOLVED: 404,
   // upstream and storage

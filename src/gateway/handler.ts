@@ -117,7 +117,7 @@ async function serve(deps: HandlerDeps, dedicated: string | undefined, req: Inco
   const decision = decide(deps.policy, { subject: principal.subject, groups: principal.groups, connection: conn.name, operation: classification.operation, collections: trace.collections });
   trace.decision = decision;
   if (decision.effect === 'deny') throw new VecgateError('POLICY_DENIED', `Forbidden: ${decision.explanation}`);
-  const grant = decision.effect === 'review' ? await holdForApproval(deps, req, route, body, trace) : undefined;
+  const grant = decision.effect === 'review' ? await holdForApproval(deps, req, route, body, json, trace) : undefined;
 
   const plan = deps.masker.planFor({ connection: conn.name, collections: trace.collections, groups: principal.groups });
   if (plan) trace.masking = emptyStats(plan.rulesApplied, plan.rulesExempted);
@@ -139,7 +139,7 @@ async function serve(deps: HandlerDeps, dedicated: string | undefined, req: Inco
 }
 
 /** A review decision: the request runs only with a single-use grant from its approval workflow. */
-async function holdForApproval(deps: HandlerDeps, req: IncomingMessage, route: RoutedRequest, body: Buffer, trace: Trace): Promise<Grant> {
+async function holdForApproval(deps: HandlerDeps, req: IncomingMessage, route: RoutedRequest, body: Buffer, json: unknown, trace: Trace): Promise<Grant> {
   const decision = trace.decision as Decision;
   const settings = deps.reviewRules.get(decision.ruleId);
   if (!deps.approvals || !settings) {
@@ -158,6 +158,8 @@ async function holdForApproval(deps: HandlerDeps, req: IncomingMessage, route: R
     method: req.method ?? 'GET',
     target: route.upstreamTarget,
     body,
+    // what approvers are shown (THREATS 34); a body that is not JSON is shown by its size alone
+    details: json === undefined && body.length > 0 ? undefined : (trace.connection as ConnectionRuntime).dialect.describeRequest(trace.classification as Classification, json),
     ...(reason ? { reason } : {}),
   };
   trace.approval = { approvalId: approvalIdOf(held) };

@@ -48,6 +48,7 @@ export async function startGateway(loaded: LoadedConfig, options: GatewayOptions
   const connections = createConnections(loaded);
   const temporal = config.approvals ? await Connection.lazy({ address: config.approvals.temporal.address }) : undefined;
   const metrics = createGatewayMetrics(() => audit.pending());
+  const masker = compileMasking(config.masking.rules, { tokenKey: loaded.maskingTokenKey });
   const deps: HandlerDeps = {
     gateway: config.gateway,
     connections,
@@ -63,12 +64,14 @@ export async function startGateway(loaded: LoadedConfig, options: GatewayOptions
             where: config.approvals.slack?.channelName ?? 'the approvals channel',
             ...(config.approvals.slack ? { maxGroupAgeMs: config.approvals.slack.maxGroupAgeSeconds * 1000 } : {}),
             instanceId,
+            masker,
+            maxNewPerRequester: config.approvals.maxNewPerRequester,
             clock,
             logger,
           }),
         }
       : {}),
-    masker: compileMasking(config.masking.rules, { tokenKey: loaded.maskingTokenKey }),
+    masker,
     maskingMaxBodyBytes: config.masking.settings.maxBodyBytes,
     audit,
     metrics,

@@ -1,9 +1,12 @@
 import {
   APPROVE_ACTION_ID,
+  codeBlockText,
   DENY_ACTION_ID,
   DENY_REASON_BLOCK_ID,
   DENY_REASON_CALLBACK_ID,
   escapeMrkdwn,
+  REASON_LABEL,
+  RENDERING_HEADING,
   renderApproval,
   renderDenyModal,
   slackDate,
@@ -67,7 +70,7 @@ describe('renderApproval', () => {
     ['operation with bulk', '*Operation*\\ndelete (bulk)'],
     ['connection', '*Connection*\\nchroma-prod'],
     ['collections', '*Collections*\\ncustomers'],
-    ['reason', '*Reason*\\nGDPR erasure ticket 4711'],
+    ['reason, labelled as the requester\'s claim', "*Requester's reason (their claim, unchecked)*\\nGDPR erasure ticket 4711"],
     ['deadline', `*Deadline*\\n<!date^${(T0 + 900_000) / 1000}^{date_short_pretty} {time}|2030-01-02T09:15:00.000Z>`],
     ['summary', 'Delete 1,204 records where customer_id in (…) from customers'],
     ['method and path', '`POST /api/v2/tenants/t/databases/d/collections/customers/delete`'],
@@ -77,7 +80,7 @@ describe('renderApproval', () => {
   });
 
   it.each<[string, Partial<Parameters<typeof pendingState>[1]>, string]>([
-    ['no reason', { reason: undefined }, '*Reason*\\n_none given_'],
+    ['no reason', { reason: undefined }, "*Requester's reason (their claim, unchecked)*\\n_none given_"],
     ['no collections', { collections: [] }, '*Collections*\\n_none resolved_'],
     ['not bulk', { bulk: false }, '*Operation*\\ndelete"'],
     ['requester without e-mail', { requester: { subject: 'svc-indexer', groups: [] } }, '*Requester*\\nsvc-indexer"'],
@@ -125,9 +128,65 @@ describe('renderApproval', () => {
     expect(shown).not.toContain('<!channel');
   });
 
+  describe('the request as it will run (THREATS 34)', () => {
+    const rendering = (text: string, truncated = false) => ({ rendering: { text, truncated } });
+    const sectionWith = (blocks: KnownBlock[], heading: string) =>
+      mrkdwnTexts(blocks).find((t) => t.startsWith(heading)) as string;
+
+    it('shows the rendering in a code block, apart from the requester\'s reason', () => {
+      const text = 'POST /api/v2/tenants/t/databases/d/collections/c/delete\nwhere: {"kind": {"$ne": "__none__"}}';
+      const { blocks } = renderApproval(pendingState({}, { ...rendering(text), reason: 'remove 3 test rows' }));
+      const section = sectionWith(blocks, RENDERING_HEADING);
+      expect(section).toBe(`${RENDERING_HEADING}\n\`\`\`\n${text}\n\`\`\``);
+      expect(section).not.toContain('remove 3 test rows');
+      expect(textOf(blocks)).toContain(`*${REASON_LABEL}*\\nremove 3 test rows`);
+    });
+
+    it('says so when an older gateway recorded no rendering', () => {
+      expect(sectionWith(renderApproval(pendingState()).blocks, RENDERING_HEADING)).toContain('Not recorded');
+    });
+
+    it.each([
+      ['a closing fence', 'where: {"a": "```"}\n<!channel> *bold*', 3],
+      ['a trailing backtick', 'where: {"a": "x`', 2],
+      ['many backticks', '`'.repeat(50), 2],
+    ])('cannot be broken out of by %s', (_what, text) => {
+      const section = sectionWith(renderApproval(pendingState({}, rendering(text))).blocks, RENDERING_HEADING);
+      const inside = section.slice(section.indexOf('```\n') + 4, section.lastIndexOf('\n```'));
+      expect(section.startsWith(`${RENDERING_HEADING}\n\`\`\`\n`)).toBe(true);
+      expect(section.endsWith('\n```')).toBe(true);
+      expect(inside).not.toContain('``');
+      expect(inside.endsWith('`')).toBe(false);
+      expect(inside).not.toContain('<!channel>');
+      expect(inside.replace(/\u200b/g, '')).toBe(escapeMrkdwn(text));
+    });
+
+    it('fits a rendering whose escaped text is longer than a section into one, saying where the rest is', () => {
+      const text = `where: ${'<&>'.repeat(1000)}`;
+      const section = sectionWith(renderApproval(pendingState({}, rendering(text, false))).blocks, RENDERING_HEADING);
+      expect(section.length).toBeLessThanOrEqual(3000);
+      expect(section).toContain('cut to fit Slack; GET /vecgate/approvals/appr-0001 shows all of it');
+      expect(section).not.toMatch(/&(?!amp;|lt;|gt;)/);
+      expect(section.endsWith('\n```')).toBe(true);
+    });
+
+    it.each([
+      ['plain', 'plain'],
+      ['a < b & c', 'a &lt; b &amp; c'],
+      ['``', '`\u200b`\u200b'],
+      ['x`', 'x`\u200b'],
+    ])('codeBlockText(%j)', (input, expected) => {
+      expect(codeBlockText(input)).toBe(expected);
+    });
+
+    it('cuts whole characters only', () => {
+      expect(codeBlockText('a&b', 3)).toBe('a');
+    });
+  });
+
   it('keeps every text within Block Kit limits for very long input', () => {
     const long = 'x'.repeat(10_000);
-    const { blocks, text } = renderApproval(pendingState({}, { summary: long, reason: long, operation: long, connection: long }));
+    const { blocks, text } = renderApproval(pendingState({}, { summary: long, reason: long, operation: long, connection: long, rendering: { text: '`<'.repeat(1500), truncated: true } }));
     expect((blocks[0] as { text: { text: string } }).text.text.length).toBeLessThanOrEqual(150);
     for (const block of blocks) {
       if (block.type === 'section') {

@@ -1,4 +1,4 @@
-import type { ApprovalState, ClaimInput, DecisionInput, DecisionRefusal } from '../../workflows/approval-contract';
+import type { ApprovalRequest, ApprovalState, ClaimInput, DecisionInput, DecisionRefusal } from '../../workflows/approval-contract';
 import {
   approvalsRequired,
   assertClaimInput,
@@ -107,5 +107,18 @@ describe('the rest of the rules', () => {
     expect(() => assertExecutionReport({ ...executionOf('g'), responseSha256: 'abc' })).toThrow(/responseSha256/);
     expect(requestProblem(makeRequest(T0))).toBeUndefined();
     expect(requestProblem({ ...makeRequest(T0), fingerprint: '' })).toMatch(/fingerprint/);
+  });
+
+  it.each<[string, unknown, RegExp | undefined]>([
+    ['without a rendering (asked by an older gateway)', undefined, undefined],
+    ['with a rendering', { text: 'POST /x\nwhere: {"a": 1}', truncated: false }, undefined],
+    ['with a rendering of the largest size', { text: 'x'.repeat(3000), truncated: true }, undefined],
+    ['with a rendering over the size', { text: 'x'.repeat(3001), truncated: true }, /rendering/],
+    ['with a rendering without text', { truncated: false }, /rendering/],
+    ['with a rendering that is not an object', 'POST /x', /rendering/],
+  ])('takes a request %s, or names the problem', (_what, rendering, problem) => {
+    const request = { ...makeRequest(T0), ...(rendering === undefined ? {} : { rendering }) } as ApprovalRequest;
+    if (problem) expect(requestProblem(request)).toMatch(problem);
+    else expect(requestProblem(request)).toBeUndefined();
   });
 });

@@ -1,6 +1,7 @@
 import type { Dialect } from '../types';
 import { classifyChromaRequest } from './classify';
 import { chromaCollectionsInResponse, chromaRevealsCollections } from './collections-in-response';
+import { describeChromaRequest } from './describe';
 import { chromaErrorBody } from './error-body';
 import { chromaListCollectionsTarget } from './list-collections-target';
 import { chromaMaskableRecords } from './records';
@@ -19,4 +20,5 @@ export const chromaDialect: Dialect = Object.freeze({
   collectionsInResponse: chromaCollectionsInResponse,
   listCollectionsTarget: chromaListCollectionsTarget,
   maskableRecords: chromaMaskableRecords,
+  describeRequest: describeChromaRequest,
 });
