@@ -286,11 +286,11 @@ describe('Chroma dialect: endpoints of the current release that name a second co
     expect(unknownReason('POST', `${C}/functions/attach`, body)).toContain(says);
   });
 
-  it('detaching a function and dropping its output collection, which the request does not name, is admin', () => {
+  it('detaching a function and dropping its output collection, which the request does not name, is admin over the whole connection', () => {
     expect(classified('POST', `${C}/attached_functions/counter/detach`, { delete_output: true })).toEqual({
       endpoint: 'chroma.detach_function',
       operation: 'admin',
-      collections: [byId],
+      collections: [],
       bulk: false,
       reason: expect.stringContaining('which the request does not name'),
     });

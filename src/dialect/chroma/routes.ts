@@ -115,17 +115,17 @@ function attachFunction(t: RouteTarget): RouteOutcome {
 }
 
 function detachFunction(t: RouteTarget): RouteOutcome {
-  const collections = t.collection ? [t.collection] : [];
   if (field(t.body, 'delete_output') === true) {
-    // The output collection is not named in the request, so no per-collection rule can govern dropping it.
+    // The output collection is not named in the request, so no per-collection rule can govern dropping
+    // it: like dropping a database, only a rule over the whole connection (collections ['*']) grants it.
     return {
       operation: 'admin',
-      collections,
+      collections: [],
       bulk: false,
-      reason: 'POST …/detach with delete_output drops the function\'s output collection, which the request does not name: admin.',
+      reason: "POST …/detach with delete_output drops the function's output collection, which the request does not name: admin.",
     };
   }
-  return { operation: 'schema', collections, bulk: false, reason: 'POST …/attached_functions/{name}/detach stops a function attached to the collection: schema.' };
+  return { operation: 'schema', collections: t.collection ? [t.collection] : [], bulk: false, reason: 'POST …/attached_functions/{name}/detach stops a function attached to the collection: schema.' };
 }
 
 function getRecords(t: RouteTarget): RouteOutcome {
