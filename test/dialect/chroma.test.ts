@@ -604,6 +604,30 @@ describe('Chroma dialect: collections a response reveals', () => {
   });
 });
 
+describe('Chroma dialect: where personal data sits in answers of the current release', () => {
+  const C = `${P}/collections/${ID}`;
+
+  it('a look-up by id or crn shows the collection metadata, as a look-up by name does', () => {
+    for (const path of [`${P}/collections/by-id/${ID}`, `/api/v2/collections/${TENANT}:${DATABASE}:${NAME}`]) {
+      const views = chroma.maskableRecords(classified('GET', path), { id: ID, name: NAME, metadata: { owner: 'jane@example.com' } });
+      expect(views?.map((v) => v.data)).toEqual([{ metadata: { owner: 'jane@example.com' } }]);
+    }
+  });
+
+  it.each<[string, string, string, unknown, unknown]>([
+    ['fork count', 'GET', `${C}/fork_count`, undefined, { count: 0 }],
+    ['indexing status', 'GET', `${C}/indexing_status`, undefined, { num_indexed_ops: 1, num_unindexed_ops: 0, total_ops: 1, op_indexing_progress: 1 }],
+    ['attach', 'POST', `${C}/functions/attach`, { function_id: 'f', name: 'n', output_collection: 'docs-out' }, { attached_function: { id: ID, name: 'n' }, created: true }],
+    ['detach', 'POST', `${C}/attached_functions/n/detach`, {}, { success: true }],
+  ])('the answer of %s holds no record data', (_, method, path, body, answer) => {
+    expect(chroma.maskableRecords(classified(method, path, body), answer)).toEqual([]);
+  });
+
+  it("an attached function's answer (free-form params) is a shape masking cannot vouch for", () => {
+    expect(chroma.maskableRecords(classified('GET', `${C}/functions/n`), { attached_function: { params: { note: 'jane@example.com' } } })).toBeUndefined();
+  });
+});
+
 describe('Chroma dialect: listing collections to resolve an id', () => {
   it.each<[string, { tenant?: string; database?: string }, { limit: number; offset: number }, string | undefined]>([
     ['a page', { tenant: TENANT, database: DATABASE }, { limit: 100, offset: 200 }, `${P}/collections?limit=100&offset=200`],
