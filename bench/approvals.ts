@@ -480,7 +480,7 @@ function report(r: {
   const la = (l: number[]) => l.map((v) => v.toFixed(2)).join(' ');
   const external = (['temporal', 'mongo', 'chroma', 'oidc'] as const).filter((s) => !r.stack.started.includes(s));
   console.log(`\nApprovals: Node ${process.version}, ${cpus().length} cores (${cpus()[0]?.model ?? 'unknown'}), load average ${la(r.loadBefore)} at start, ${la(r.loadAfter)} at end; ${r.seconds.toFixed(0)} s in all`);
-  const local = { temporal: 'Temporal dev server (SQLite)', mongo: 'FerretDB', chroma: 'Chroma', oidc: 'demo OIDC provider' } as const;
+  const local = { temporal: 'Temporal dev server (SQLite)', mongo: 'FerretDB', chroma: 'Chroma', 'chroma-current': 'Chroma (current)', oidc: 'demo OIDC provider' } as const;
   const started = r.stack.started.map((s) => local[s]);
   console.log(`servers: ${started.length ? `${started.join(', ')} started on this machine` : 'none started'}${external.length ? `; external: ${external.join(', ')}` : ''}; FakeSlack and the recording hop in the bench process; gateway and worker are child processes`);
   console.log(`\n1. request sent -> approval message posted (FakeSlack records chat.postMessage, 1 ms clock), held requests (holdSeconds ${HOLD_SECONDS})`);

@@ -1,12 +1,14 @@
 #!/usr/bin/env bash
 # Installs the real servers the dev stack and the tests run against, pinned, into a cache outside
 # the clone (VECGATE_CACHE, default ~/.cache/vecgate), so a fresh clone reuses them.
-# Chroma is not here: it ships inside the npm package chromadb (see package.json overrides).
+# Chroma 1.0 (pinned) ships inside the npm package chromadb (see package.json overrides); current
+# Chroma comes from PyPI chromadb, whose venv also holds the official Python client the tests run.
 set -euo pipefail
 
 TEMPORAL_CLI_VERSION=1.5.1
 TEMPORAL_TEST_SERVER_VERSION=1.40.0
 FERRETDB_VERSION=v1.24.2
+CHROMA_PYPI_VERSION=1.5.9
 
 cache="${VECGATE_CACHE:-$HOME/.cache/vecgate}"
 bin="$cache/bin"
@@ -66,7 +68,25 @@ install_debian_packages() {
   DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
 }
 
+
+install_chroma_pypi() {
+  local venv="$cache/chroma-venv-$CHROMA_PYPI_VERSION"
+  # A half-finished install leaves a venv without a working client: check the import, not the file.
+  if ! "$venv/bin/python" -c 'import chromadb' >/dev/null 2>&1 || [ ! -x "$venv/bin/chroma" ]; then
+    log "Chroma $CHROMA_PYPI_VERSION server and Python client (PyPI chromadb)"
+    rm -rf "$venv"
+    python3 -m venv "$venv"
+    "$venv/bin/pip" install --quiet --disable-pip-version-check --only-binary=:all: "chromadb==$CHROMA_PYPI_VERSION"
+  fi
+  ln -sf "$venv/bin/chroma" "$bin/chroma-py"
+  # A symlink to a venv's python does not enter the venv (it finds no pyvenv.cfg beside it): exec it.
+  printf '#!/bin/sh\nexec "%s" "$@"\n' "$venv/bin/python" > "$bin/chroma-python.tmp"
+  chmod +x "$bin/chroma-python.tmp"
+  mv "$bin/chroma-python.tmp" "$bin/chroma-python"
+}
+
 install_debian_packages
 install_temporal
 install_ferretdb
+install_chroma_pypi
 log "servers ready in $bin"

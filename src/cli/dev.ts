@@ -3,7 +3,7 @@ import { MongoClient } from 'mongodb';
 import type { Logger } from 'pino';
 import { systemClock } from '../clock';
 import { loadConfigFile } from '../config/load';
-import { fetchDemoToken, findProjectRoot, readDevStackEnv, startDevStack } from '../devstack';
+import { fetchDemoToken, findProjectRoot, readDevStackEnv, startDevStack, type ChromaRelease } from '../devstack';
 import { startGateway, type RunningGateway } from '../gateway/server';
 import { startBackOffice } from '../approval/back-office';
 import { FakeSlack, type FakeMessage } from '../devstack/fake-slack';
@@ -16,6 +16,8 @@ export interface DevOptions {
   env: NodeJS.ProcessEnv;
   port: number;
   connectionPort: number;
+  /** which Chroma server to run; default the pinned 1.0.0 */
+  chroma?: ChromaRelease;
   logLevel: string;
 }
 
@@ -37,7 +39,7 @@ export async function runDev(opts: DevOptions): Promise<{ stop(): Promise<void> 
   const root = findProjectRoot();
   const devEnv = readDevStackEnv(opts.env);
   say('starting Temporal, MongoDB-wire (FerretDB), Chroma and the demo OpenID provider...');
-  const stack = await startDevStack({ runDir: join(root, '.vecgate', 'dev'), cacheDir: devEnv.cacheDir, external: devEnv.external, logger });
+  const stack = await startDevStack({ runDir: join(root, '.vecgate', 'dev'), cacheDir: devEnv.cacheDir, external: devEnv.external, chroma: [opts.chroma ?? 'pinned'], logger });
   const stops: Array<() => Promise<void>> = [() => stack.stop()];
   const stop = async () => {
     for (const s of stops.splice(0).reverse()) await s();

@@ -3,7 +3,7 @@ import { Command, Option } from 'commander';
 import { DefaultLogger, Runtime, type LogLevel } from '@temporalio/worker';
 import { systemClock } from '../clock';
 import { ConfigError, loadConfigFile } from '../config/load';
-import { fetchDemoToken } from '../devstack';
+import { CHROMA_RELEASES, fetchDemoToken, type ChromaRelease } from '../devstack';
 import { dialectFor } from '../dialect';
 import { OPERATION_CLASSES, type OperationClass } from '../dialect/types';
 import { startGateway } from '../gateway/server';
@@ -76,10 +76,11 @@ program
   .description('start the whole local stack (Temporal, MongoDB-wire, Chroma, OpenID provider, gateway) with a demo')
   .option('--port <port>', 'shared gateway port', '8080')
   .option('--chroma-port <port>', 'port of the demo connection\'s own listener', '8001')
+  .addOption(new Option('--chroma-release <release>', 'Chroma server: pinned (1.0.0, npm) or current (1.5.9, PyPI)').choices([...CHROMA_RELEASES]).default('pinned'))
   .addOption(logLevelOption().default('warn'))
-  .action(async (opts: { port: string; chromaPort: string; logLevel: string }) => {
+  .action(async (opts: { port: string; chromaPort: string; chromaRelease: ChromaRelease; logLevel: string }) => {
     installTemporalLogging(opts.logLevel);
-    const stack = await runDev({ env, port: Number(opts.port), connectionPort: Number(opts.chromaPort), logLevel: opts.logLevel });
+    const stack = await runDev({ env, port: Number(opts.port), connectionPort: Number(opts.chromaPort), chroma: opts.chromaRelease, logLevel: opts.logLevel });
     onShutdown(() => stack.stop());
   });
 

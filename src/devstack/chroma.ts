@@ -4,8 +4,17 @@ import { findFreePort } from './ports';
 import { chromaAnswers } from './probes';
 import { startServerProcess, type ServerProcess, type ServerProcessOptions } from './server-process';
 
+/**
+ * Which Chroma server: `pinned` is the 1.0.0 server inside the npm package chromadb (the version
+ * package.json pins); `current` is the newest release, PyPI chromadb (1.5.x) in a cached venv.
+ */
+export type ChromaRelease = 'pinned' | 'current';
+
+export const CHROMA_RELEASES: readonly ChromaRelease[] = Object.freeze(['pinned', 'current']);
+
 export interface StartChromaOptions {
-  /** node_modules/.bin/chroma of the project (see paths.chromaCli) */
+  release: ChromaRelease;
+  /** pinned: node_modules/.bin/chroma (paths.chromaCli); current: the venv's `chroma` (serverBinaries().chromaPy) */
   cli: string;
   dataDir: string;
   logFile: string;
@@ -19,18 +28,20 @@ export interface ChromaServer {
   process: ServerProcess;
 }
 
-/** `chroma run` from the chromadb npm package; ready when the v2 heartbeat answers. */
+/** `chroma run` of either release; ready when the v2 heartbeat answers. */
 export async function startChroma(options: StartChromaOptions): Promise<ChromaServer> {
   if (!existsSync(options.cli)) {
-    throw new DevStackError('SERVERS_NOT_INSTALLED', `chroma: ${options.cli} is missing; run \`npm ci\` (Chroma ships in the chromadb package)`);
+    const fix = options.release === 'pinned' ? 'run `npm ci` (Chroma ships in the chromadb package)' : 'run `bash scripts/install-servers.sh` (it installs PyPI chromadb)';
+    throw new DevStackError('SERVERS_NOT_INSTALLED', `chroma (${options.release}): ${options.cli} is missing; ${fix}`);
   }
   mkdirSync(options.dataDir, { recursive: true });
   const port = options.port ?? (await findFreePort());
   const url = `http://127.0.0.1:${port}`;
-  // run the CLI script with this very Node rather than whichever `node` PATH names
-  const args = [realpathSync(options.cli), 'run', '--path', options.dataDir, '--host', '127.0.0.1', '--port', String(port)];
+  const runArgs = ['run', '--path', options.dataDir, '--host', '127.0.0.1', '--port', String(port)];
+  // the npm CLI is a Node script: run it with this very Node rather than whichever `node` PATH names
+  const [command, args] = options.release === 'pinned' ? [process.execPath, [realpathSync(options.cli), ...runArgs]] : [options.cli, runArgs];
   const server = await startServerProcess(
-    { name: 'chroma', command: process.execPath, args, env: { ANONYMIZED_TELEMETRY: 'False' }, logFile: options.logFile },
+    { name: options.release === 'pinned' ? 'chroma' : 'chroma-current', command, args, env: { ANONYMIZED_TELEMETRY: 'False' }, logFile: options.logFile },
     chromaAnswers(url),
     options.process,
   );

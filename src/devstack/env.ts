@@ -6,8 +6,10 @@ export interface ExternalAddresses {
   temporalAddress?: string;
   /** MONGODB_URI */
   mongoUri?: string;
-  /** CHROMA_URL */
+  /** CHROMA_URL: the pinned Chroma (1.0) */
   chromaUrl?: string;
+  /** CHROMA_CURRENT_URL: current Chroma (1.5), where the stack runs it too (the tests) */
+  chromaCurrentUrl?: string;
   /** OIDC_ISSUER */
   oidcIssuer?: string;
 }
@@ -29,6 +31,7 @@ export function readDevStackEnv(env: NodeJS.ProcessEnv): DevStackEnv {
       temporalAddress: given('TEMPORAL_ADDRESS'),
       mongoUri: given('MONGODB_URI'),
       chromaUrl: given('CHROMA_URL'),
+      chromaCurrentUrl: given('CHROMA_CURRENT_URL'),
       oidcIssuer: given('OIDC_ISSUER'),
     },
     cacheDir: defaultCacheDir(env),

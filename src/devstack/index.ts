@@ -1,4 +1,5 @@
 export { startDevStack, type DevStack, type DevStackOptions, type DevServerName } from './stack';
+export { CHROMA_RELEASES, type ChromaRelease } from './chroma';
 export { readDevStackEnv, type DevStackEnv, type ExternalAddresses } from './env';
 export { DevStackError, type DevStackErrorCode } from './errors';
 export { defaultCacheDir, findProjectRoot, serverBinaries, type ServerBinaries } from './paths';

@@ -34,6 +34,10 @@ export interface ServerBinaries {
   temporal: string;
   temporalTestServer: string;
   ferretdb: string;
+  /** current Chroma's `chroma` CLI from PyPI chromadb (a symlink into its venv) */
+  chromaPy: string;
+  /** that venv's Python, which holds the official Python client (chromadb) */
+  chromaPython: string;
 }
 
 export function serverBinaries(cacheDir: string): ServerBinaries {
@@ -42,10 +46,12 @@ export function serverBinaries(cacheDir: string): ServerBinaries {
     temporal: join(bin, 'temporal'),
     temporalTestServer: join(bin, 'temporal-test-server'),
     ferretdb: join(bin, 'ferretdb'),
+    chromaPy: join(bin, 'chroma-py'),
+    chromaPython: join(bin, 'chroma-python'),
   };
 }
 
-/** Chroma's server ships inside the chromadb npm package; run its CLI with this Node. */
+/** The pinned Chroma server ships inside the chromadb npm package; run its CLI with this Node. */
 export function chromaCli(projectRoot: string): string {
   return join(projectRoot, 'node_modules', '.bin', 'chroma');
 }

@@ -1,6 +1,6 @@
 import { join } from 'node:path';
 import type { Logger } from 'pino';
-import { startChroma } from './chroma';
+import { startChroma, type ChromaRelease } from './chroma';
 import type { ExternalAddresses } from './env';
 import { DevStackError } from './errors';
 import { startFerretDb } from './ferretdb';
@@ -14,7 +14,7 @@ import type { ServerProcess, ServerProcessOptions } from './server-process';
 import { startTemporal } from './temporal';
 import { describe, waitUntilAnswers, type Probe } from './wait';
 
-export type DevServerName = 'temporal' | 'mongo' | 'chroma' | 'oidc';
+export type DevServerName = 'temporal' | 'mongo' | 'chroma' | 'chroma-current' | 'oidc';
 
 export interface DevStackOptions {
   /** data dirs and one log file per server live here (logs/NAME.log) */
@@ -23,6 +23,11 @@ export interface DevStackOptions {
   cacheDir: string;
   /** servers run elsewhere; those are only checked, never started */
   external?: ExternalAddresses;
+  /**
+   * The Chroma servers to run, default ['pinned'] (npm chromadb, server 1.0.0); 'current' is PyPI
+   * chromadb 1.5.x. `chromaUrl` is the first one listed.
+   */
+  chroma?: readonly ChromaRelease[];
   /** fixed ports for the servers this stack starts; free ones otherwise */
   ports?: Partial<Record<DevServerName, number>>;
   oidc?: {
@@ -47,7 +52,12 @@ export interface DevStackOptions {
 export interface DevStack {
   temporalAddress: string;
   mongoUri: string;
+  /** the first of `chroma` */
   chromaUrl: string;
+  /** every Chroma server of the stack by release */
+  chromaUrls: Partial<Record<ChromaRelease, string>>;
+  /** the Python of the venv that holds the official Python client; installed when 'current' runs */
+  chromaPythonPath: string;
   oidcIssuer: string;
   /** the time-skipping test server binary, for TestWorkflowEnvironment.createTimeSkipping */
   testServerPath: string;
@@ -69,12 +79,14 @@ const ENV_KEY: Record<DevServerName, string> = {
   temporal: 'TEMPORAL_ADDRESS',
   mongo: 'MONGODB_URI',
   chroma: 'CHROMA_URL',
+  'chroma-current': 'CHROMA_CURRENT_URL',
   oidc: 'OIDC_ISSUER',
 };
 
 /**
- * Temporal, FerretDB (MongoDB wire), Chroma and the demo OpenID provider on 127.0.0.1, started in
- * parallel, each ready when returned. An address in `external` replaces starting that server.
+ * Temporal, FerretDB (MongoDB wire), Chroma (one or both releases) and the demo OpenID provider on
+ * 127.0.0.1, started in parallel, each ready when returned. An address in `external` replaces
+ * starting that server.
  */
 export async function startDevStack(options: DevStackOptions): Promise<DevStack> {
   const began = Date.now();
@@ -83,6 +95,8 @@ export async function startDevStack(options: DevStackOptions): Promise<DevStack>
   const binaries = serverBinaries(options.cacheDir);
   const logs = join(options.runDir, 'logs');
   const readyTimeoutMs = options.readyTimeoutMs ?? 60_000;
+  const chromaReleases: ChromaRelease[] = options.chroma?.length ? [...new Set(options.chroma)] : ['pinned'];
+  const runsCurrent = chromaReleases.includes('current');
 
   await ensureServersInstalled({
     projectRoot,
@@ -91,12 +105,19 @@ export async function startDevStack(options: DevStackOptions): Promise<DevStack>
       binaries.temporalTestServer,
       ...(external.temporalAddress ? [] : [binaries.temporal]),
       ...(external.mongoUri ? [] : [binaries.ferretdb]),
+      ...(runsCurrent ? [binaries.chromaPython, ...(external.chromaCurrentUrl ? [] : [binaries.chromaPy])] : []),
     ],
     logFile: join(logs, 'install.log'),
     logger: options.logger,
   });
 
-  const needsGuard = !(external.temporalAddress && external.mongoUri && external.chromaUrl && external.oidcIssuer);
+  const needsGuard = !(
+    external.temporalAddress &&
+    external.mongoUri &&
+    external.oidcIssuer &&
+    (!chromaReleases.includes('pinned') || external.chromaUrl) &&
+    (!runsCurrent || external.chromaCurrentUrl)
+  );
   const guard: OrphanGuard | undefined = needsGuard ? startOrphanGuard(orphanGuardScript(projectRoot)) : undefined;
   const processOptions: ServerProcessOptions = {
     readyTimeoutMs,
@@ -112,8 +133,22 @@ export async function startDevStack(options: DevStackOptions): Promise<DevStack>
     }
     return { address };
   };
+  const chroma = (release: ChromaRelease): Promise<Endpoint | undefined> => {
+    if (!chromaReleases.includes(release)) return Promise.resolve(undefined);
+    const name: DevServerName = release === 'pinned' ? 'chroma' : 'chroma-current';
+    const given = release === 'pinned' ? external.chromaUrl : external.chromaCurrentUrl;
+    if (given) return checkExternal(name, given, chromaAnswers(given));
+    return startChroma({
+      release,
+      cli: release === 'pinned' ? chromaCli(projectRoot) : binaries.chromaPy,
+      dataDir: join(options.runDir, name),
+      logFile: join(logs, `${name}.log`),
+      port: options.ports?.[name],
+      process: processOptions,
+    }).then((s) => ({ address: s.url, process: s.process }));
+  };
 
-  const results = await Promise.allSettled<Endpoint>([
+  const results = await Promise.allSettled<Endpoint | undefined>([
     external.temporalAddress
       ? checkExternal('temporal', external.temporalAddress, temporalAnswers(external.temporalAddress))
       : startTemporal({
@@ -132,15 +167,6 @@ export async function startDevStack(options: DevStackOptions): Promise<DevStack>
           port: options.ports?.mongo,
           process: processOptions,
         }).then((s) => ({ address: s.uri, process: s.process })),
-    external.chromaUrl
-      ? checkExternal('chroma', external.chromaUrl, chromaAnswers(external.chromaUrl))
-      : startChroma({
-          cli: chromaCli(projectRoot),
-          dataDir: join(options.runDir, 'chroma'),
-          logFile: join(logs, 'chroma.log'),
-          port: options.ports?.chroma,
-          process: processOptions,
-        }).then((s) => ({ address: s.url, process: s.process })),
     external.oidcIssuer
       ? checkExternal('oidc', external.oidcIssuer, oidcAnswers(external.oidcIssuer))
       : startOidcProvider({
@@ -154,9 +180,11 @@ export async function startDevStack(options: DevStackOptions): Promise<DevStack>
           accessTokenTtlSeconds: options.oidc?.accessTokenTtlSeconds,
           process: processOptions,
         }).then((s) => ({ address: s.issuer, process: s.process })),
+    chroma('pinned'),
+    chroma('current'),
   ]);
 
-  const processes = results.flatMap((r) => (r.status === 'fulfilled' && r.value.process ? [r.value.process] : []));
+  const processes = results.flatMap((r) => (r.status === 'fulfilled' && r.value?.process ? [r.value.process] : []));
   let stopping: Promise<void> | undefined;
   const stopAll = () =>
     (stopping ??= (async () => {
@@ -172,12 +200,25 @@ export async function startDevStack(options: DevStackOptions): Promise<DevStack>
     throw combine(failures);
   }
 
-  const [temporal, mongo, chroma, oidc] = results.map((r) => (r as PromiseFulfilledResult<Endpoint>).value) as [Endpoint, Endpoint, Endpoint, Endpoint];
-  const started = (['temporal', 'mongo', 'chroma', 'oidc'] as const).filter((_, i) => [temporal, mongo, chroma, oidc][i]?.process);
+  const [temporal, mongo, oidc, pinned, current] = results.map((r) => (r as PromiseFulfilledResult<Endpoint | undefined>).value) as [
+    Endpoint,
+    Endpoint,
+    Endpoint,
+    Endpoint | undefined,
+    Endpoint | undefined,
+  ];
+  const endpoints: Record<DevServerName, Endpoint | undefined> = { temporal, mongo, chroma: pinned, 'chroma-current': current, oidc };
+  const started = (Object.keys(endpoints) as DevServerName[]).filter((name) => endpoints[name]?.process);
+  const chromaUrls: Partial<Record<ChromaRelease, string>> = {
+    ...(pinned ? { pinned: pinned.address } : {}),
+    ...(current ? { current: current.address } : {}),
+  };
   const stack: DevStack = {
     temporalAddress: temporal.address,
     mongoUri: mongo.address,
-    chromaUrl: chroma.address,
+    chromaUrl: chromaUrls[chromaReleases[0] as ChromaRelease] as string,
+    chromaUrls,
+    chromaPythonPath: binaries.chromaPython,
     oidcIssuer: oidc.address,
     testServerPath: binaries.temporalTestServer,
     runDir: options.runDir,

@@ -1,6 +1,7 @@
 import { Connection } from '@temporalio/client';
 import { createRemoteJWKSet, jwtVerify } from 'jose';
 import { MongoClient } from 'mongodb';
+import { execFileSync } from 'node:child_process';
 import { accessSync, constants } from 'node:fs';
 import { DevStackError, fetchDemoToken } from '../../src/devstack';
 import { serviceTokenFor, testStack, testUser, tokenFor } from '../support/stack';
@@ -12,6 +13,20 @@ describe('the dev stack started by the global setup', () => {
     const res = await fetch(`${stack.chromaUrl}/api/v2/heartbeat`);
     expect(res.status).toBe(200);
     expect(await res.json()).toHaveProperty(['nanosecond heartbeat']);
+  });
+
+  it('runs the current Chroma release beside the pinned one: only it serves the by-id look-up of 1.5', async () => {
+    const byIdPath = '/api/v2/tenants/{tenant}/databases/{database}/collections/by-id/{collection_id}';
+    const paths = async (url: string) => Object.keys(((await (await fetch(`${url}/openapi.json`)).json()) as { paths: object }).paths);
+    expect(stack.chromaCurrentUrl).not.toBe(stack.chromaUrl);
+    expect((await fetch(`${stack.chromaCurrentUrl}/api/v2/heartbeat`)).status).toBe(200);
+    expect(await paths(stack.chromaCurrentUrl)).toContain(byIdPath);
+    expect(await paths(stack.chromaUrl)).not.toContain(byIdPath);
+  });
+
+  it('has the official Python client of the current release in its venv', () => {
+    const out = execFileSync(stack.chromaPython, ['-c', 'import chromadb; print(chromadb.__version__)'], { encoding: 'utf8' });
+    expect(out.trim()).toMatch(/^1\.5\.\d+$/);
   });
 
   it('runs a MongoDB-wire server that pings and keeps what is inserted', async () => {

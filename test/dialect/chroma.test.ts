@@ -1,4 +1,4 @@
-import { existsSync, readFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { type Classification, type ClassifyResult, type DialectName, dialectFor, OPERATION_CLASSES, type OperationClass } from '../../src/dialect';
 import { VecgateError } from '../../src/errors';
@@ -38,21 +38,23 @@ const byName = { kind: 'name', name: NAME, tenant: TENANT, database: DATABASE } 
 const byId = { kind: 'id', id: ID, tenant: TENANT, database: DATABASE } as const;
 
 /**
- * Every endpoint of the Chroma 1.0.0 spec, written as the spec writes it, plus `search` of newer
- * servers. `target` says what the path's {collection_id} really carries: GET and DELETE of a
- * collection take its name although the spec calls the parameter collection_id.
+ * Every endpoint of the Chroma 1.0.0 spec and of the current 1.5 spec, written as the specs write
+ * them. `target` says what the path's {collection_id} really carries: GET and DELETE of a
+ * collection take its name although the spec calls the parameter collection_id; `crn` is
+ * tenant:database:name.
  */
 interface EndpointRow {
   method: string;
   specPath: string;
   endpoint: string;
   operation: OperationClass;
-  target: 'none' | 'name' | 'id';
+  target: 'none' | 'name' | 'id' | 'crn';
   /** a typical body an official client sends */
   body?: unknown;
   bulk?: boolean;
   /** collections beyond the path's own, e.g. from the body */
   extra?: Classification['collections'];
+  /** false: not in the 1.0.0 spec, only in the current one */
   inSpec?: false;
 }
 
@@ -160,19 +162,74 @@ const ENDPOINTS: EndpointRow[] = [
     body: { searches: [{ limit: { limit: 5 } }] },
     inSpec: false,
   },
+  // new in the current release (test/fixtures/chroma-1.5.9-openapi.json)
+  {
+    method: 'GET',
+    specPath: '/api/v2/tenants/{tenant}/databases/{database}/collections/by-id/{collection_id}',
+    endpoint: 'chroma.get_collection_by_id',
+    operation: 'read',
+    target: 'id',
+    inSpec: false,
+  },
+  { method: 'GET', specPath: '/api/v2/collections/{crn}', endpoint: 'chroma.get_collection_by_crn', operation: 'read', target: 'crn', inSpec: false },
+  {
+    method: 'GET',
+    specPath: '/api/v2/tenants/{tenant}/databases/{database}/collections/{collection_id}/fork_count',
+    endpoint: 'chroma.fork_count',
+    operation: 'read',
+    target: 'id',
+    inSpec: false,
+  },
+  {
+    method: 'GET',
+    specPath: '/api/v2/tenants/{tenant}/databases/{database}/collections/{collection_id}/indexing_status',
+    endpoint: 'chroma.indexing_status',
+    operation: 'read',
+    target: 'id',
+    inSpec: false,
+  },
+  {
+    method: 'POST',
+    specPath: '/api/v2/tenants/{tenant}/databases/{database}/collections/{collection_id}/functions/attach',
+    endpoint: 'chroma.attach_function',
+    operation: 'schema',
+    target: 'id',
+    body: { function_id: 'record_counter', name: 'counter', output_collection: 'support-tickets-counts', params: null },
+    extra: [{ kind: 'name', name: 'support-tickets-counts', tenant: TENANT, database: DATABASE }],
+    inSpec: false,
+  },
+  {
+    method: 'GET',
+    specPath: '/api/v2/tenants/{tenant}/databases/{database}/collections/{collection_id}/functions/{function_name}',
+    endpoint: 'chroma.get_attached_function',
+    operation: 'read',
+    target: 'id',
+    inSpec: false,
+  },
+  {
+    method: 'POST',
+    specPath: '/api/v2/tenants/{tenant}/databases/{database}/collections/{collection_id}/attached_functions/{name}/detach',
+    endpoint: 'chroma.detach_function',
+    operation: 'schema',
+    target: 'id',
+    body: { delete_output: false },
+    inSpec: false,
+  },
 ];
 
 function concretePath(row: EndpointRow): string {
   return row.specPath
     .replace(/\{tenant(_name)?\}/, TENANT)
     .replace('{database}', DATABASE)
-    .replace('{collection_id}', row.target === 'name' ? NAME : ID);
+    .replace('{collection_id}', row.target === 'name' ? NAME : ID)
+    .replace('{crn}', `${TENANT}:${DATABASE}:${NAME}`)
+    .replace(/\{(function_)?name\}/, 'counter');
 }
 
 describe('Chroma dialect: every endpoint of the spec has its class', () => {
   it.each(ENDPOINTS)('$method $specPath is $endpoint, $operation', (row) => {
     const c = classified(row.method, concretePath(row), row.body);
-    const own = row.target === 'name' ? [byName] : row.target === 'id' ? [byId] : [];
+    const own = row.target === 'name' || row.target === 'crn' ? [byName] : row.target === 'id' ? [byId] : [];
     expect(c).toEqual({
       endpoint: row.endpoint,
       operation: row.operation,
@@ -189,17 +246,76 @@ describe('Chroma dialect: every endpoint of the spec has its class', () => {
     expect(reason.length).toBeLessThan(200);
   });
 
-  const specFile = resolve(__dirname, '../../../shared/specs/chroma-1.0.0-openapi.json');
-  const withSpec = existsSync(specFile) ? it : it.skip;
-
-  withSpec('has a row for every method and path of the published Chroma 1.0.0 spec, named by its operationId', () => {
-    const spec = JSON.parse(readFileSync(specFile, 'utf8')) as { paths: Record<string, Record<string, { operationId?: string }>> };
-    const inSpec = Object.entries(spec.paths).flatMap(([path, ops]) =>
+  const operationsOf = (file: string) => {
+    const spec = JSON.parse(readFileSync(file, 'utf8')) as { paths: Record<string, Record<string, { operationId?: string }>> };
+    return Object.entries(spec.paths).flatMap(([path, ops]) =>
       Object.entries(ops).map(([method, op]) => ({ method: method.toUpperCase(), specPath: path, endpoint: `chroma.${op.operationId}` })),
     );
-    const rows = ENDPOINTS.filter((r) => r.inSpec !== false).map(({ method, specPath, endpoint }) => ({ method, specPath, endpoint }));
+  };
+  const rowsOf = (rows: EndpointRow[]) => rows.map(({ method, specPath, endpoint }) => ({ method, specPath, endpoint }));
+
+  it('has a row for every method and path of the published Chroma 1.0.0 spec, named by its operationId', () => {
+    const inSpec = operationsOf(resolve(__dirname, '../fixtures/chroma-1.0.0-openapi.json'));
+    const rows = rowsOf(ENDPOINTS.filter((r) => r.inSpec !== false));
     expect(rows).toEqual(expect.arrayContaining(inSpec));
     expect(inSpec).toEqual(expect.arrayContaining(rows));
+  });
+
+  it('has a row for every method and path that the current Chroma 1.5.9 server serves, and none it lacks', () => {
+    const inSpec = operationsOf(resolve(__dirname, '../fixtures/chroma-1.5.9-openapi.json'));
+    const rows = rowsOf(ENDPOINTS);
+    expect(rows).toEqual(expect.arrayContaining(inSpec));
+    expect(inSpec).toEqual(expect.arrayContaining(rows));
+  });
+
+  it('routes every endpoint of the table, so none of its rows is shadowed by another of the same shape', () => {
+    const endpoints = new Set(ENDPOINTS.map((r) => classified(r.method, concretePath(r), r.body).endpoint));
+    expect(endpoints.size).toBe(ENDPOINTS.length);
+  });
+});
+
+describe('Chroma dialect: endpoints of the current release that name a second collection or none', () => {
+  const C = `${P}/collections/${ID}`;
+
+  it.each<[string, unknown, string]>([
+    ['no body', undefined, 'POST …/functions/attach without a valid output_collection'],
+    ['no output_collection', { function_id: 'f', name: 'n' }, 'output_collection'],
+    ['an output_collection Chroma would refuse', { function_id: 'f', name: 'n', output_collection: 'a' }, 'output_collection'],
+    ['an output_collection that is not a string', { function_id: 'f', name: 'n', output_collection: ['x-out'] }, 'output_collection'],
+  ])('attaching a function with %s is denied by default: the collection it writes is unknown', (_, body, says) => {
+    expect(unknownReason('POST', `${C}/functions/attach`, body)).toContain(says);
+  });
+
+  it('detaching a function and dropping its output collection, which the request does not name, is admin over the whole connection', () => {
+    expect(classified('POST', `${C}/attached_functions/counter/detach`, { delete_output: true })).toEqual({
+      endpoint: 'chroma.detach_function',
+      operation: 'admin',
+      collections: [],
+      bulk: false,
+      reason: expect.stringContaining('which the request does not name'),
+    });
+  });
+
+  it.each<[string, unknown]>([
+    ['no body', undefined],
+    ['delete_output false', { delete_output: false }],
+    ['delete_output as a string', { delete_output: 'true' }],
+  ])('detaching a function with %s only stops it: schema', (_, body) => {
+    expect(classified('POST', `${C}/attached_functions/counter/detach`, body).operation).toBe('schema');
+  });
+
+  it.each<[string, string]>([
+    ['two parts', `${TENANT}:${NAME}`],
+    ['four parts', `${TENANT}:${DATABASE}:${NAME}:x`],
+    ['a collection name Chroma refuses', `${TENANT}:${DATABASE}:a`],
+    ['an empty tenant', `:${DATABASE}:${NAME}`],
+    ['a database with a space', `${TENANT}:my db:${NAME}`],
+  ])('a collection resource name with %s is denied by default', (_, crn) => {
+    expect(unknownReason('GET', `/api/v2/collections/${encodeURIComponent(crn)}`)).toMatch(/cannot tell what it addresses/);
+  });
+
+  it('a by-id look-up with an id that is not a UUID is denied by default', () => {
+    expect(unknownReason('GET', `${P}/collections/by-id/${NAME}`)).toContain('not a UUID');
   });
 });
 
@@ -332,7 +448,7 @@ describe('Chroma dialect: unknown endpoints are denied with a reason', () => {
     ['the root', 'GET', '/'],
     ['the API root', 'GET', '/api/v2'],
     ['an upper-case literal', 'GET', '/API/v2/heartbeat'],
-    ['a newer endpoint not in the table', 'GET', `${P}/collections/${ID}/indexing_status`],
+    ['an endpoint of a later release not in the table', 'GET', `${P}/collections/${ID}/attached_functions`],
     ['a data path addressed by name instead of id', 'POST', `${P}/collections/${NAME}/add`],
     ['a braced collection id', 'POST', `${P}/collections/{${ID}}/get`],
     ['a URN collection id', 'POST', `${P}/collections/urn:uuid:${ID}/get`],
@@ -442,6 +558,8 @@ describe('Chroma dialect: collections a response reveals', () => {
   const rename = classified('PUT', `${P}/collections/${ID}`, { new_name: 'archive-2024' });
   const update = classified('PUT', `${P}/collections/${ID}`, { new_metadata: { a: 1 } });
   const records = classified('POST', `${P}/collections/${ID}/get`, { ids: ['a'] });
+  const getById = classified('GET', `${P}/collections/by-id/${ID}`);
+  const getByCrn = classified('GET', `/api/v2/collections/${TENANT}:${DATABASE}:${NAME}`);
 
   it.each<[string, Classification, unknown, unknown[]]>([
     ['create', create, collectionJson(), [identity]],
@@ -457,6 +575,9 @@ describe('Chroma dialect: collections a response reveals', () => {
     ['create, null', create, null, []],
     ['create, an array', create, [collectionJson()], []],
     ['get, no name', get, collectionJson({ name: undefined }), []],
+    ['get by id (Chroma 1.5)', getById, collectionJson(), [identity]],
+    ['get by id, an error body', getById, { error: 'NotFoundError', message: 'x' }, []],
+    ['get by crn (Chroma 1.5): the tenant id of the answer, not the resource name', getByCrn, collectionJson({ tenant: '1e30d217-3d78-4f8c-b244-79381dc6a254' }), [{ ...identity, tenant: '1e30d217-3d78-4f8c-b244-79381dc6a254' }]],
     ['a rename, confirmed by {}', rename, {}, [{ id: ID, name: 'archive-2024', tenant: TENANT, database: DATABASE }]],
     ['a rename, not confirmed', rename, 'error', []],
     ['an update without rename', update, {}, []],
@@ -468,14 +589,42 @@ describe('Chroma dialect: collections a response reveals', () => {
   it.each<[string, boolean, Classification]>([
     ['create', true, create],
     ['get', true, get],
+    ['get by id', true, getById],
+    ['get by crn', true, getByCrn],
     ['list', true, list],
     ['fork', true, fork],
     ['a rename', true, rename],
     ['an update without rename', false, update],
     ['a get of records', false, records],
+    ['a fork count', false, classified('GET', `${P}/collections/${ID}/fork_count`)],
+    ['an indexing status', false, classified('GET', `${P}/collections/${ID}/indexing_status`)],
     ['a drop', false, classified('DELETE', `${P}/collections/${NAME}`)],
   ])('%s reveals collections: %s', (_, reveals, classification) => {
     expect(chroma.revealsCollections(classification)).toBe(reveals);
+  });
+});
+
+describe('Chroma dialect: where personal data sits in answers of the current release', () => {
+  const C = `${P}/collections/${ID}`;
+
+  it('a look-up by id or crn shows the collection metadata, as a look-up by name does', () => {
+    for (const path of [`${P}/collections/by-id/${ID}`, `/api/v2/collections/${TENANT}:${DATABASE}:${NAME}`]) {
+      const views = chroma.maskableRecords(classified('GET', path), { id: ID, name: NAME, metadata: { owner: 'jane@example.com' } });
+      expect(views?.map((v) => v.data)).toEqual([{ metadata: { owner: 'jane@example.com' } }]);
+    }
+  });
+
+  it.each<[string, string, string, unknown, unknown]>([
+    ['fork count', 'GET', `${C}/fork_count`, undefined, { count: 0 }],
+    ['indexing status', 'GET', `${C}/indexing_status`, undefined, { num_indexed_ops: 1, num_unindexed_ops: 0, total_ops: 1, op_indexing_progress: 1 }],
+    ['attach', 'POST', `${C}/functions/attach`, { function_id: 'f', name: 'n', output_collection: 'docs-out' }, { attached_function: { id: ID, name: 'n' }, created: true }],
+    ['detach', 'POST', `${C}/attached_functions/n/detach`, {}, { success: true }],
+  ])('the answer of %s holds no record data', (_, method, path, body, answer) => {
+    expect(chroma.maskableRecords(classified(method, path, body), answer)).toEqual([]);
+  });
+
+  it("an attached function's answer (free-form params) is a shape masking cannot vouch for", () => {
+    expect(chroma.maskableRecords(classified('GET', `${C}/functions/n`), { attached_function: { params: { note: 'jane@example.com' } } })).toBeUndefined();
   });
 });
 

@@ -2,13 +2,13 @@ import { createHash, randomBytes } from 'node:crypto';
 import { ChromaClient } from 'chromadb';
 import { startTestGateway, type TestGateway } from './support/gateway';
 import { startTap, type Tap } from './support/tap';
-import { testStack, tokenFor } from '../support/stack';
+import { testChromas, testStack, tokenFor } from '../support/stack';
 
 /** chromadb accepts null at run time (its types say otherwise): never compute embeddings. */
 const NO_EMBEDDING = null as unknown as undefined;
 const GATEWAY_SECRET = 'gateway-only-upstream-credential';
 
-describe('the low-risk path through the gateway with the official chromadb client', () => {
+describe.each(testChromas())('the low-risk path through the gateway with the official chromadb client, in front of $label', (chroma) => {
   let tap: Tap;
   let gw: TestGateway;
   let tokens: Record<'alice' | 'bob' | 'carol', string>;
@@ -17,7 +17,7 @@ describe('the low-risk path through the gateway with the official chromadb clien
     new ChromaClient({ host: gw.host, port: gw.port, ssl: false, headers: { [header]: header === 'authorization' ? `Bearer ${token}` : token } });
 
   beforeAll(async () => {
-    tap = await startTap(testStack().chromaUrl);
+    tap = await startTap(chroma.url);
     gw = await startTestGateway({ upstream: tap.url, credential: { env: 'IT_CHROMA_TOKEN' }, env: { IT_CHROMA_TOKEN: GATEWAY_SECRET } });
     tokens = { alice: await tokenFor('alice'), bob: await tokenFor('bob'), carol: await tokenFor('carol') };
   });

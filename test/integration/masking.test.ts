@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { ChromaClient } from 'chromadb';
 import { startTestGateway, type TestGateway } from './support/gateway';
 import { startTap, type Tap } from './support/tap';
-import { testStack, tokenFor } from '../support/stack';
+import { testChromas, tokenFor } from '../support/stack';
 
 const NO_EMBEDDING = null as unknown as undefined;
 const TOKEN_KEY = 'k'.repeat(48);
@@ -14,7 +14,7 @@ const RECORDS: { ids: string[]; embeddings: number[][]; documents: string[]; met
   metadatas: [{ email: 'jane.doe@example.com', team: 'support' }, { email: 'max@example.org', iban: 'DE89 3704 0044 0532 0130 00' }, { team: 'ml', note: 'ssn 123-45-6789' }],
 };
 
-describe('masking personal data in responses (THREATS 17, 18)', () => {
+describe.each(testChromas())('masking personal data in responses (THREATS 17, 18), in front of $label', (chroma) => {
   let tap: Tap;
   let gw: TestGateway;
   let alice: string;
@@ -24,7 +24,7 @@ describe('masking personal data in responses (THREATS 17, 18)', () => {
   const client = (token: string) => new ChromaClient({ host: gw.host, port: gw.port, headers: { authorization: `Bearer ${token}` } });
 
   beforeAll(async () => {
-    tap = await startTap(testStack().chromaUrl);
+    tap = await startTap(chroma.url);
     gw = await startTestGateway({
       upstream: tap.url,
       env: { IT_MASK_KEY: TOKEN_KEY },
@@ -50,7 +50,7 @@ describe('masking personal data in responses (THREATS 17, 18)', () => {
     const docs = await client(alice).getCollection({ name, embeddingFunction: NO_EMBEDDING });
     const got = await docs.get({ ids: RECORDS.ids, include: ['documents', 'metadatas', 'embeddings'] as never });
     expect(got.ids).toEqual(RECORDS.ids);
-    const plain = await new ChromaClient({ host: new URL(testStack().chromaUrl).hostname, port: Number(new URL(testStack().chromaUrl).port) })
+    const plain = await new ChromaClient({ host: new URL(chroma.url).hostname, port: Number(new URL(chroma.url).port) })
       .getCollection({ name, embeddingFunction: NO_EMBEDDING })
       .then((c) => c.get({ ids: RECORDS.ids, include: ['embeddings'] as never }));
     expect(got.embeddings).toEqual(plain.embeddings);
@@ -64,7 +64,7 @@ describe('masking personal data in responses (THREATS 17, 18)', () => {
     expect(metas[0]?.team).toMatch(/^tok_field_[0-9a-f]+$/);
     expect(metas[0]?.team).not.toBe(metas[2]?.team);
 
-    const direct = await new ChromaClient({ host: new URL(testStack().chromaUrl).hostname, port: Number(new URL(testStack().chromaUrl).port) })
+    const direct = await new ChromaClient({ host: new URL(chroma.url).hostname, port: Number(new URL(chroma.url).port) })
       .getCollection({ name, embeddingFunction: NO_EMBEDDING })
       .then((c) => c.query({ queryEmbeddings: [[0.1, 0.2, 0.3], [0.7, 0.8, 0.9]], nResults: 2, include: ['documents', 'distances', 'embeddings'] as never }));
     const found = await docs.query({ queryEmbeddings: [[0.1, 0.2, 0.3], [0.7, 0.8, 0.9]], nResults: 2, include: ['documents', 'distances', 'embeddings'] as never });

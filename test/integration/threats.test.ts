@@ -10,12 +10,12 @@ import { startFerretDb } from '../../src/devstack/ferretdb';
 import { startTestGateway, type TestGateway } from './support/gateway';
 import { rawRequest, statusOf } from './support/raw-http';
 import { startTap, type Tap } from './support/tap';
-import { testStack, tokenFor } from '../support/stack';
+import { testChromas, testStack, tokenFor } from '../support/stack';
 
 const NO_EMBEDDING = null as unknown as undefined;
 const P = '/api/v2/tenants/default_tenant/databases/default_database';
 
-describe('bad input at the gateway (THREATS 1, 10-14, 16)', () => {
+describe.each(testChromas())('bad input at the gateway (THREATS 1, 10-14, 16), in front of $label', (chroma) => {
   let tap: Tap;
   let gw: TestGateway;
   let alice: string;
@@ -26,7 +26,7 @@ describe('bad input at the gateway (THREATS 1, 10-14, 16)', () => {
     fetch(`${gw.url}${path}`, { method: 'POST', headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json', ...headers }, body: typeof body === 'string' ? body : JSON.stringify(body) });
 
   beforeAll(async () => {
-    tap = await startTap(testStack().chromaUrl);
+    tap = await startTap(chroma.url);
     gw = await startTestGateway({ upstream: tap.url, gateway: { maxBodyBytes: 64 * 1024, maxJsonDepth: 16, bodyTimeoutMs: 800 } });
     [alice, carol] = await Promise.all([tokenFor('alice'), tokenFor('carol')]);
     const c = await new ChromaClient({ host: gw.host, port: gw.port, headers: { authorization: `Bearer ${carol}` } }).createCollection({ name: docs, embeddingFunction: NO_EMBEDDING });
@@ -144,14 +144,14 @@ describe('bad input at the gateway (THREATS 1, 10-14, 16)', () => {
   });
 });
 
-describe('upstream faults (THREATS 27)', () => {
+describe.each(testChromas())('upstream faults (THREATS 27), in front of $label', (chroma) => {
   let tap: Tap;
   let gw: TestGateway;
   let carol: string;
   let docsId: string;
 
   beforeAll(async () => {
-    tap = await startTap(testStack().chromaUrl);
+    tap = await startTap(chroma.url);
     gw = await startTestGateway({ upstream: tap.url, gateway: { upstreamTimeoutMs: 700 } });
     carol = await tokenFor('carol');
     const name = `docs-fault-${randomBytes(3).toString('hex')}`;

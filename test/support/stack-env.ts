@@ -5,6 +5,8 @@ export const TEST_STACK_ENV = {
   temporalAddress: 'VECGATE_TEST_TEMPORAL_ADDRESS',
   mongoUri: 'VECGATE_TEST_MONGODB_URI',
   chromaUrl: 'VECGATE_TEST_CHROMA_URL',
+  chromaCurrentUrl: 'VECGATE_TEST_CHROMA_CURRENT_URL',
+  chromaPython: 'VECGATE_TEST_CHROMA_PYTHON',
   oidcIssuer: 'VECGATE_TEST_OIDC_ISSUER',
   temporalTestServerPath: 'VECGATE_TEST_TEMPORAL_TEST_SERVER',
 } as const;

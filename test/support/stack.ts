@@ -9,7 +9,12 @@ export { TEST_AUDIENCES, TEST_STACK_ENV } from './stack-env';
 export interface TestStack {
   temporalAddress: string;
   mongoUri: string;
+  /** the pinned Chroma 1.0.0 (npm chromadb) */
   chromaUrl: string;
+  /** the current Chroma release (PyPI chromadb 1.5.x) */
+  chromaCurrentUrl: string;
+  /** the Python whose venv holds the official Python client, chromadb 1.5.x */
+  chromaPython: string;
   oidcIssuer: string;
   /** for TestWorkflowEnvironment.createTimeSkipping({ server: { executable: { type: 'existing-path', path } } }) */
   temporalTestServerPath: string;
@@ -28,9 +33,30 @@ export function testStack(): TestStack {
     temporalAddress: read('temporalAddress'),
     mongoUri: read('mongoUri'),
     chromaUrl: read('chromaUrl'),
+    chromaCurrentUrl: read('chromaCurrentUrl'),
+    chromaPython: read('chromaPython'),
     oidcIssuer: read('oidcIssuer'),
     temporalTestServerPath: read('temporalTestServerPath'),
   };
+}
+
+/** A Chroma server the integration suites run against, named for test titles. */
+export interface TestChroma {
+  /** e.g. "Chroma 1.0.0 (pinned)" */
+  label: string;
+  url: string;
+}
+
+/**
+ * Both Chroma servers the global setup runs, for `describe.each`: the pinned 1.0.0 the npm client
+ * was built for, and the current release. Read at collection time, after the global setup.
+ */
+export function testChromas(): TestChroma[] {
+  const stack = testStack();
+  return [
+    { label: 'Chroma 1.0.0 (pinned, npm)', url: stack.chromaUrl },
+    { label: 'Chroma 1.5 (current, PyPI)', url: stack.chromaCurrentUrl },
+  ];
 }
 
 export type TestUserName = 'alice' | 'bob' | 'carol' | 'dave';

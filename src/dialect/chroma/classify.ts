@@ -71,7 +71,15 @@ function capture(pattern: readonly PathPart[], segments: readonly string[]): Rec
 }
 
 function toTarget(captures: Record<string, string>, body: unknown): RouteTarget | { invalid: string } {
-  const { tenant, database, collection_name: name, collection_id: rawId } = captures;
+  const { collection_name: name, collection_id: rawId, crn } = captures;
+  let { tenant, database } = captures;
+  let crnName: string | undefined;
+  if (crn !== undefined) {
+    // tenant:database:collection; none of the three may hold a colon, so a split is exact
+    const parts = crn.split(':');
+    if (parts.length !== 3) return { invalid: `names collection resource ${quoted(crn)}, which is not tenant:database:collection` };
+    [tenant, database, crnName] = parts as [string, string, string];
+  }
   if (tenant !== undefined && !isScopeName(tenant)) return { invalid: `names tenant ${quoted(tenant)}, which is not a valid tenant name` };
   if (database !== undefined && !isScopeName(database)) return { invalid: `names database ${quoted(database)}, which is not a valid database name` };
   const scope = { tenant, database };
@@ -79,6 +87,10 @@ function toTarget(captures: Record<string, string>, body: unknown): RouteTarget 
   if (name !== undefined) {
     if (!isCollectionName(name)) return { invalid: `names collection ${quoted(name)}, which Chroma would refuse as a collection name` };
     collection = { kind: 'name', name, ...scope };
+  }
+  if (crnName !== undefined) {
+    if (!isCollectionName(crnName)) return { invalid: `names collection ${quoted(crnName)}, which Chroma would refuse as a collection name` };
+    collection = { kind: 'name', name: crnName, ...scope };
   }
   if (rawId !== undefined) {
     const id = canonicalCollectionId(rawId);

@@ -10,6 +10,8 @@ export function chromaRevealsCollections(classification: Classification): boolea
   switch (classification.endpoint) {
     case 'chroma.create_collection':
     case 'chroma.get_collection':
+    case 'chroma.get_collection_by_id':
+    case 'chroma.get_collection_by_crn':
     case 'chroma.list_collections':
     case 'chroma.fork_collection':
       return true;
@@ -28,6 +30,8 @@ export function chromaCollectionsInResponse(classification: Classification, body
   switch (classification.endpoint) {
     case 'chroma.create_collection':
     case 'chroma.get_collection':
+    case 'chroma.get_collection_by_id':
+    case 'chroma.get_collection_by_crn':
     case 'chroma.fork_collection':
       return identitiesOf([body]);
     case 'chroma.list_collections':

@@ -17,6 +17,8 @@ export function chromaMaskableRecords(classification: Classification, body: unkn
     case 'chroma.collection_search':
       return nestedRecords(body, SEARCH_KEYS);
     case 'chroma.get_collection':
+    case 'chroma.get_collection_by_id':
+    case 'chroma.get_collection_by_crn':
     case 'chroma.create_collection':
     case 'chroma.fork_collection': {
       const view = collectionRecord(body);
@@ -55,6 +57,10 @@ const NO_RECORD_DATA: ReadonlySet<string> = new Set([
   'chroma.collection_upsert',
   'chroma.collection_update',
   'chroma.collection_delete',
+  'chroma.fork_count',
+  'chroma.indexing_status',
+  'chroma.attach_function',
+  'chroma.detach_function',
 ]);
 
 /** Keys a response may carry; any other key with a non-null value makes the shape unknown. */

@@ -3,10 +3,10 @@ import { field, hasFilter, hasListedIds, isJsonObject } from './body';
 import { isCollectionName, quoted } from './names';
 
 /**
- * Every endpoint of the Chroma 1.0 server (shared/specs/chroma-1.0.0-openapi.json) plus `search`
- * of newer servers, with its operation class. Paths are written as the spec writes them; the
- * placeholders {tenant}, {database}, {collection_name} and {collection_id} are captured. Anything
- * not in this table is unknown and denied.
+ * Every endpoint of the Chroma 1.0 server (shared/specs/chroma-1.0.0-openapi.json) and of the
+ * current 1.5 server (test/fixtures/chroma-1.5.9-openapi.json), with its operation class. Paths
+ * are written as the spec writes them; the placeholders {tenant}, {database}, {collection_name},
+ * {collection_id} and {crn} are captured. Anything not in this table is unknown and denied.
  */
 
 export type HttpMethod = 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE';
@@ -97,6 +97,37 @@ function forkCollection(t: RouteTarget): RouteOutcome {
   };
 }
 
+function attachFunction(t: RouteTarget): RouteOutcome {
+  const output = field(t.body, 'output_collection');
+  if (!isCollectionName(output)) {
+    return {
+      unknown:
+        'POST …/functions/attach without a valid output_collection in its JSON body cannot be tied to the collection the function writes, so it is denied by default.',
+    };
+  }
+  // The function keeps reading the input and writing (creating) the output collection: both names' rules apply.
+  return {
+    operation: 'schema',
+    collections: [...(t.collection ? [t.collection] : []), named(t, output)],
+    bulk: false,
+    reason: `POST …/functions/attach attaches a function that writes into collection ${quoted(output)}: schema on both.`,
+  };
+}
+
+function detachFunction(t: RouteTarget): RouteOutcome {
+  if (field(t.body, 'delete_output') === true) {
+    // The output collection is not named in the request, so no per-collection rule can govern dropping
+    // it: like dropping a database, only a rule over the whole connection (collections ['*']) grants it.
+    return {
+      operation: 'admin',
+      collections: [],
+      bulk: false,
+      reason: "POST …/detach with delete_output drops the function's output collection, which the request does not name: admin.",
+    };
+  }
+  return { operation: 'schema', collections: t.collection ? [t.collection] : [], bulk: false, reason: 'POST …/attached_functions/{name}/detach stops a function attached to the collection: schema.' };
+}
+
 function getRecords(t: RouteTarget): RouteOutcome {
   const collections = t.collection ? [t.collection] : [];
   if (hasListedIds(t.body)) {
@@ -185,6 +216,19 @@ export const ROUTES: readonly Readonly<Route>[] = deepFrozen([
     endpoint: 'chroma.get_collection',
     classify: fixed('read', 'GET …/collections/{name} returns the id, metadata and configuration of one collection, addressed by name: read.'),
   },
+  {
+    method: 'GET',
+    path: `${P}/collections/by-id/{collection_id}`,
+    endpoint: 'chroma.get_collection_by_id',
+    classify: fixed('read', 'GET …/collections/by-id/{id} (Chroma 1.5) returns the name, metadata and configuration of one collection: read.'),
+  },
+  {
+    method: 'GET',
+    path: '/api/v2/collections/{crn}',
+    endpoint: 'chroma.get_collection_by_crn',
+    // The crn's first part is the tenant's resource name, which Chroma Cloud keeps apart from its id.
+    classify: fixed('read', 'GET /api/v2/collections/{crn} (Chroma 1.5) returns one collection named tenant:database:collection: read.'),
+  },
   { method: 'PUT', path: C, endpoint: 'chroma.update_collection', classify: updateCollection },
   {
     method: 'DELETE',
@@ -193,6 +237,27 @@ export const ROUTES: readonly Readonly<Route>[] = deepFrozen([
     classify: fixed('schema', 'DELETE …/collections/{name} drops a collection with all its records, addressed by name: schema.'),
   },
   { method: 'POST', path: `${C}/fork`, endpoint: 'chroma.fork_collection', classify: forkCollection },
+  {
+    method: 'GET',
+    path: `${C}/fork_count`,
+    endpoint: 'chroma.fork_count',
+    classify: fixed('read', 'GET …/fork_count (Chroma 1.5) returns how many forks a collection has: read.'),
+  },
+  {
+    method: 'GET',
+    path: `${C}/indexing_status`,
+    endpoint: 'chroma.indexing_status',
+    classify: fixed('read', 'GET …/indexing_status (Chroma 1.5) returns counts of indexed and pending operations of a collection: read.'),
+  },
+  // Functions (Chroma 1.5) run on the server over a collection's records and write into another collection.
+  { method: 'POST', path: `${C}/functions/attach`, endpoint: 'chroma.attach_function', classify: attachFunction },
+  {
+    method: 'GET',
+    path: `${C}/functions/{function_name}`,
+    endpoint: 'chroma.get_attached_function',
+    classify: fixed('read', "GET …/functions/{name} returns a function attached to the collection, with its output collection and parameters: read."),
+  },
+  { method: 'POST', path: `${C}/attached_functions/{name}/detach`, endpoint: 'chroma.detach_function', classify: detachFunction },
   // Records.
   { method: 'POST', path: `${C}/query`, endpoint: 'chroma.collection_query', classify: fixed('search', 'POST …/query finds the records nearest to query embeddings: search.') },
   { method: 'POST', path: `${C}/search`, endpoint: 'chroma.collection_search', classify: fixed('search', 'POST …/search (Chroma >= 1.1) ranks records by a search expression: search.') },
