@@ -56,6 +56,10 @@ const identity = z.strictObject({
   httpTimeoutMs: z.number().int().min(100).default(5000),
   /** a verified token is remembered this long (never past its exp); 0 verifies every request */
   verifiedTokenCacheSeconds: z.number().int().min(0).max(300, 'keep it short: it bounds how long a removed signing key still works').default(30),
+  /** the JWS `typ` a token must carry, e.g. at+jwt (RFC 9068), so ID tokens are refused */
+  requireTokenType: z.string().regex(/^[A-Za-z0-9!#$&^_.+/-]+$/, 'must be a media type such as at+jwt (application/at+jwt also works)').optional(),
+  /** the client ids (`azp` claim) whose tokens are accepted; a token without azp is then refused */
+  allowedAzp: z.array(z.string().min(1)).min(1, 'list the client ids whose tokens are accepted, or leave allowedAzp out').optional(),
 });
 
 /** How a `review` rule's approvals work. */
