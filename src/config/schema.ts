@@ -81,6 +81,9 @@ const rule = z.strictObject({
   /** identity-provider groups this rule applies to; "*" is any authenticated caller */
   groups: z.array(pattern).min(1, 'name at least one group, or "*" for any authenticated caller'),
   connections: z.array(pattern).min(1).default(['*']),
+  /** tenant and database patterns; a rule that names none covers only default_tenant / default_database */
+  tenants: z.array(pattern).min(1, 'name at least one tenant, "*" for any, or leave tenants out for default_tenant').optional(),
+  databases: z.array(pattern).min(1, 'name at least one database, "*" for any, or leave databases out for default_database').optional(),
   /** collection name patterns; only a rule with "*" here covers connection-level requests */
   collections: z.array(pattern).min(1).default(['*']),
   operations: z

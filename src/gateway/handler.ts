@@ -114,7 +114,7 @@ async function serve(deps: HandlerDeps, dedicated: string | undefined, req: Inco
   trace.classification = classification;
   trace.collections = await conn.directory.resolve(classification.collections);
 
-  const decision = decide(deps.policy, { subject: principal.subject, groups: principal.groups, connection: conn.name, operation: classification.operation, collections: trace.collections });
+  const decision = decide(deps.policy, { subject: principal.subject, groups: principal.groups, connection: conn.name, operation: classification.operation, collections: trace.collections, ...classification.scope });
   trace.decision = decision;
   if (decision.effect === 'deny') throw new VecgateError('POLICY_DENIED', `Forbidden: ${decision.explanation}`);
   const grant = decision.effect === 'review' ? await holdForApproval(deps, req, route, body, trace) : undefined;
