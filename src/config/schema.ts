@@ -167,6 +167,10 @@ const gateway = z.strictObject({
   upstreamConnectTimeoutMs: z.number().int().min(100).default(5000),
   upstreamTimeoutMs: z.number().int().min(100).default(60000),
   upstreamConnections: z.number().int().min(1).default(64),
+  /** a collection id's name is checked again after this long: the bound on a rename elsewhere taking effect */
+  collectionNameTtlSeconds: z.number().min(0).max(3600, 'keep it short: a renamed collection is judged by its old name this long').default(5),
+  /** look-ups of unknown collection ids per caller and minute (each lists the database's collections); more get 429 */
+  collectionLookupsPerMinute: z.number().int().min(1).default(60),
 });
 
 export const configSchema = z

@@ -112,7 +112,7 @@ async function serve(deps: HandlerDeps, dedicated: string | undefined, req: Inco
   if (!result.known) throw new VecgateError('UNKNOWN_ENDPOINT', result.reason);
   const classification = result.classification;
   trace.classification = classification;
-  trace.collections = await conn.directory.resolve(classification.collections);
+  trace.collections = await conn.directory.resolve(classification.collections, principal.subject);
 
   const decision = decide(deps.policy, { subject: principal.subject, groups: principal.groups, connection: conn.name, operation: classification.operation, collections: trace.collections, ...classification.scope });
   trace.decision = decision;
