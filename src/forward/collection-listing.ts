@@ -12,9 +12,10 @@ export interface ListingSource {
   credential?: UpstreamCredential;
 }
 
-/** One listed collection: the upstream's own JSON, and its id and name when they could be read. */
+/** One listed collection: the upstream's own JSON text, and its id and name when they could be read. */
 export interface ListedCollection {
-  item: unknown;
+  /** the element exactly as the upstream wrote it, so large integers in metadata pass unchanged */
+  raw: string;
   identity?: CollectionIdentity;
 }
 
@@ -40,17 +41,21 @@ export async function readFullListing(source: ListingSource, scope: RequestScope
     const body = await readAll(res.body);
     if (res.status !== 200) return { ok: false, status: res.status, headers: res.headers, body };
     const classification = listingClassification(source, target);
+    const text = body.toString('utf8');
     let page: unknown;
     try {
-      page = JSON.parse(body.toString('utf8'));
+      page = JSON.parse(text);
     } catch (err) {
       throw new VecgateError('UPSTREAM_RESET', 'The vector database answered the collection listing with malformed JSON.', { cause: err });
     }
-    if (!Array.isArray(page)) throw new VecgateError('UPSTREAM_RESET', 'The vector database answered the collection listing with something other than a list.');
-    for (const item of page) {
-      const [identity] = source.dialect.collectionsInResponse(classification, [item]);
-      collections.push({ item, ...(identity ? { identity } : {}) });
+    const raws = rawArrayItems(text);
+    if (!Array.isArray(page) || raws?.length !== page.length) {
+      throw new VecgateError('UPSTREAM_RESET', 'The vector database answered the collection listing with something other than a list.');
     }
+    page.forEach((item: unknown, i) => {
+      const [identity] = source.dialect.collectionsInResponse(classification, [item]);
+      collections.push({ raw: raws[i] as string, ...(identity ? { identity } : {}) });
+    });
     if (page.length < LIST_PAGE) return { ok: true, collections };
   }
 }
@@ -70,6 +75,40 @@ function listingClassification(source: ListingSource, target: string): Classific
   const listing = source.dialect.classify({ method: 'GET', path: route.path, segments: route.segments, query: route.query, body: undefined });
   if (!listing.known) throw new VecgateError('INTERNAL', 'The dialect does not recognise its own collection listing.');
   return listing.classification;
+}
+
+/**
+ * The text of each element of a JSON array, or undefined when the text is no array. Only for text
+ * JSON.parse accepted: it tracks nesting and strings, nothing else.
+ */
+export function rawArrayItems(text: string): string[] | undefined {
+  const open = text.search(/\S/);
+  if (text[open] !== '[') return undefined;
+  const items: string[] = [];
+  let depth = 0;
+  let start = -1;
+  for (let i = open + 1; i < text.length; i += 1) {
+    const ch = text[i] as string;
+    if (ch === '"') {
+      if (start < 0) start = i;
+      for (i += 1; i < text.length && text[i] !== '"'; i += 1) if (text[i] === '\\') i += 1;
+    } else if (ch === '[' || ch === '{') {
+      if (start < 0) start = i;
+      depth += 1;
+    } else if (ch === ']' || ch === '}') {
+      if (depth === 0) {
+        if (start >= 0) items.push(text.slice(start, i).trim());
+        return items;
+      }
+      depth -= 1;
+    } else if (ch === ',' && depth === 0) {
+      items.push(text.slice(start, i).trim());
+      start = -1;
+    } else if (start < 0 && !/\s/.test(ch)) {
+      start = i;
+    }
+  }
+  return undefined;
 }
 
 async function readAll(body: AsyncIterable<Buffer>): Promise<Buffer> {
