@@ -123,6 +123,24 @@ describe('collection names stay fresh (THREATS 33: renames)', () => {
     }
   });
 
+  test('a rename through another gateway instance takes effect on this one once the TTL passes', async () => {
+    const options = { gateway: { collectionNameTtlSeconds: 1 } };
+    const [a, b] = await Promise.all([startTestGateway(options), startTestGateway(options)]);
+    try {
+      const suffix = hex();
+      const id = await createDirectly(P, `docs-r-${suffix}`);
+      expect((await get(a, `${P}/collections/${id}/count`, alice)).status).toBe(200);
+      // a steward may rename docs-* to secret-*, which data scientists may not touch
+      const renamed = await fetch(`${b.url}${P}/collections/${id}`, { method: 'PUT', headers: { authorization: `Bearer ${carol}`, 'content-type': 'application/json' }, body: JSON.stringify({ new_name: `secret-r-${suffix}` }) });
+      expect(renamed.status).toBe(200);
+      await sleep(1_200);
+      const res = await get(a, `${P}/collections/${id}/count`, alice);
+      expect([res.status, res.headers.get('x-vecgate-error')]).toEqual([403, 'POLICY_DENIED']);
+    } finally {
+      await Promise.all([a.close(), b.close()]);
+    }
+  });
+
   test('look-ups of unknown collection ids are rate limited per caller with 429', async () => {
     const gw = await startTestGateway({ gateway: { collectionLookupsPerMinute: 2 } });
     try {
