@@ -32,6 +32,8 @@ export interface AuditEvent {
   approval?: { approvalId: string; grantId?: string };
   /** which masking rules and detectors fired and how many values were masked; never the values */
   masking?: MaskingEvidence;
+  /** a collection listing or count: how many collections policy hid from the caller */
+  listing?: { hidden: number };
   latencyMs: number;
   bytesIn: number;
   bytesOut: number;

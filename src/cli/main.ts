@@ -97,8 +97,10 @@ policy
   .option('--body <json>', 'request body (JSON text, or @file)')
   .addOption(new Option('--operation <class>', 'operation class, instead of a request').choices([...OPERATION_CLASSES]))
   .option('--collection <names>', 'comma-separated collection names the request touches')
+  .option('--tenant <name>', 'tenant of an --operation question (a request path names its own)')
+  .option('--database <name>', 'database of an --operation question (a request path names its own)')
   .option('--json', 'print the explanation as JSON')
-  .action((opts: { config: string; subject: string; groups: string; connection: string; method?: string; path?: string; body?: string; operation?: OperationClass; collection?: string; json?: boolean }) => {
+  .action((opts: { config: string; subject: string; groups: string; connection: string; method?: string; path?: string; body?: string; operation?: OperationClass; collection?: string; tenant?: string; database?: string; json?: boolean }) => {
     const { config } = loadConfigFile(opts.config, env, { credentials: 'skip' });
     const body = opts.body === undefined ? undefined : JSON.parse(opts.body.startsWith('@') ? readFileSync(opts.body.slice(1), 'utf8') : opts.body) as unknown;
     const result = explain(config, dialectFor, {
@@ -108,6 +110,8 @@ policy
       request: opts.method && opts.path ? { method: opts.method, path: opts.path, body } : undefined,
       operation: opts.operation,
       collections: opts.collection?.split(',').map((c) => c.trim()).filter(Boolean),
+      ...(opts.tenant !== undefined ? { tenant: opts.tenant } : {}),
+      ...(opts.database !== undefined ? { database: opts.database } : {}),
     });
     process.stdout.write(opts.json ? `${JSON.stringify(result, null, 2)}\n` : `${result.lines.join('\n')}\n`);
   });

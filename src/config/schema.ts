@@ -56,6 +56,10 @@ const identity = z.strictObject({
   httpTimeoutMs: z.number().int().min(100).default(5000),
   /** a verified token is remembered this long (never past its exp); 0 verifies every request */
   verifiedTokenCacheSeconds: z.number().int().min(0).max(300, 'keep it short: it bounds how long a removed signing key still works').default(30),
+  /** the JWS `typ` a token must carry, e.g. at+jwt (RFC 9068), so ID tokens are refused */
+  requireTokenType: z.string().regex(/^[A-Za-z0-9!#$&^_.+/-]+$/, 'must be a media type such as at+jwt (application/at+jwt also works)').optional(),
+  /** the client ids (`azp` claim) whose tokens are accepted; a token without azp is then refused */
+  allowedAzp: z.array(z.string().min(1)).min(1, 'list the client ids whose tokens are accepted, or leave allowedAzp out').optional(),
 });
 
 /** How a `review` rule's approvals work. */
@@ -77,6 +81,9 @@ const rule = z.strictObject({
   /** identity-provider groups this rule applies to; "*" is any authenticated caller */
   groups: z.array(pattern).min(1, 'name at least one group, or "*" for any authenticated caller'),
   connections: z.array(pattern).min(1).default(['*']),
+  /** tenant and database patterns; a rule that names none covers only default_tenant / default_database */
+  tenants: z.array(pattern).min(1, 'name at least one tenant, "*" for any, or leave tenants out for default_tenant').optional(),
+  databases: z.array(pattern).min(1, 'name at least one database, "*" for any, or leave databases out for default_database').optional(),
   /** collection name patterns; only a rule with "*" here covers connection-level requests */
   collections: z.array(pattern).min(1).default(['*']),
   operations: z
@@ -167,6 +174,10 @@ const gateway = z.strictObject({
   upstreamConnectTimeoutMs: z.number().int().min(100).default(5000),
   upstreamTimeoutMs: z.number().int().min(100).default(60000),
   upstreamConnections: z.number().int().min(1).default(64),
+  /** a collection id's name is checked again after this long: the bound on a rename elsewhere taking effect */
+  collectionNameTtlSeconds: z.number().min(0).max(3600, 'keep it short: a renamed collection is judged by its old name this long').default(5),
+  /** look-ups of unknown collection ids per caller and minute (each lists the database's collections); more get 429 */
+  collectionLookupsPerMinute: z.number().int().min(1).default(60),
 });
 
 export const configSchema = z

@@ -32,6 +32,18 @@ export type CollectionRef =
   | { kind: 'name'; name: string; tenant?: string; database?: string }
   | { kind: 'id'; id: string; tenant?: string; database?: string };
 
+/**
+ * Chroma's default tenant and database: what a policy rule that names no tenants or databases
+ * covers, so a rule written for one database never reaches another by accident.
+ */
+export const DEFAULT_SCOPE = Object.freeze({ tenant: 'default_tenant', database: 'default_database' });
+
+/** The tenant and database a request addresses, as far as its path names them. */
+export interface RequestScope {
+  tenant?: string;
+  database?: string;
+}
+
 export interface Classification {
   /** stable name of the endpoint, e.g. chroma.collection_get */
   endpoint: string;
@@ -42,6 +54,13 @@ export interface Classification {
   bulk: boolean;
   /** one sentence: why the request has this class */
   reason: string;
+  /** the tenant/database the path names; policy judges the request in this scope */
+  scope?: RequestScope;
+  /**
+   * A listing of collections (or their count): the gateway answers it from the full listing,
+   * filtered by policy, with the caller's page applied after filtering.
+   */
+  listing?: { kind: 'list' | 'count'; limit?: number; offset: number };
 }
 
 export type ClassifyResult =

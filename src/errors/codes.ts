@@ -7,6 +7,10 @@ export const ERROR_STATUS = {
   TOKEN_MISSING: 401,
   TOKEN_INVALID: 401,
   TOKEN_EXPIRED: 401,
+  /** identity.requireTokenType: an ID token or other JWT that is not an access token */
+  TOKEN_WRONG_TYPE: 401,
+  /** identity.allowedAzp: a token obtained by a client application the gateway does not accept */
+  TOKEN_CLIENT_NOT_ALLOWED: 401,
   IDP_UNAVAILABLE: 503,
   // request shape
   BAD_REQUEST: 400,
@@ -38,6 +42,8 @@ export const ERROR_STATUS = {
   AUDIT_UNAVAILABLE: 503,
   /** a response that should be masked but cannot be: never passed on unmasked */
   MASKING_FAILED: 502,
+  /** too many look-ups of unknown collection ids by one caller (each lists the database's collections) */
+  COLLECTION_LOOKUP_LIMITED: 429,
   INTERNAL: 500,
 } as const;
 

@@ -15,6 +15,7 @@ import { decide, type Decision, type Policy } from '../policy/evaluate';
 import { parseJsonBody, readBody } from './body';
 import type { ConnectionRuntime } from './connections';
 import { errorResponse } from './error-response';
+import { filteredListing } from './filtered-listing';
 import { checkFraming } from './framing';
 import type { GatewayMetrics } from './metrics';
 import { mustReadResponse, respond, type Sent } from './respond';
@@ -55,6 +56,8 @@ interface Trace {
   upstreamLatencyMs?: number;
   error?: VecgateError;
   masking?: MaskStats;
+  /** a listing the gateway answered: how many collections policy hid from the caller */
+  listing?: { hidden: number };
 }
 
 /** The gateway's own API on every data listener, under a prefix no database uses. */
@@ -112,9 +115,9 @@ async function serve(deps: HandlerDeps, dedicated: string | undefined, req: Inco
   if (!result.known) throw new VecgateError('UNKNOWN_ENDPOINT', result.reason);
   const classification = result.classification;
   trace.classification = classification;
-  trace.collections = await conn.directory.resolve(classification.collections);
+  trace.collections = await conn.directory.resolve(classification.collections, principal.subject);
 
-  const decision = decide(deps.policy, { subject: principal.subject, groups: principal.groups, connection: conn.name, operation: classification.operation, collections: trace.collections });
+  const decision = decide(deps.policy, { subject: principal.subject, groups: principal.groups, connection: conn.name, operation: classification.operation, collections: trace.collections, ...classification.scope });
   trace.decision = decision;
   if (decision.effect === 'deny') throw new VecgateError('POLICY_DENIED', `Forbidden: ${decision.explanation}`);
   const grant = decision.effect === 'review' ? await holdForApproval(deps, req, route, body, json, trace) : undefined;
@@ -128,7 +131,10 @@ async function serve(deps: HandlerDeps, dedicated: string | undefined, req: Inco
   if (mustReadResponse({ conn, classification, masking })) headers['accept-encoding'] = 'identity';
   const upstreamStart = performance.now();
   try {
-    const upstream = await conn.upstream.request({ method: req.method ?? 'GET', target: route.upstreamTarget, headers, body });
+    // listings are answered from the full listing, filtered by policy (THREATS 33)
+    const listed = classification.listing ? await filteredListing(conn, deps.policy, { subject: principal.subject, groups: principal.groups, connection: conn.name }, { ...classification, listing: classification.listing }) : undefined;
+    if (listed) trace.listing = { hidden: listed.hidden };
+    const upstream = listed?.response ?? (await conn.upstream.request({ method: req.method ?? 'GET', target: route.upstreamTarget, headers, body }));
     trace.upstreamStatus = upstream.status;
     trace.upstreamLatencyMs = performance.now() - upstreamStart;
     await respond(upstream, res, { conn, classification, masking, maskingMaxBodyBytes: deps.maskingMaxBodyBytes, hash: grant !== undefined, logger: deps.logger, requestId: trace.requestId }, trace.sent);
@@ -221,6 +227,7 @@ function finish(deps: HandlerDeps, req: IncomingMessage, res: ServerResponse, tr
     ...(trace.approval ? { approval: trace.approval } : {}),
     ...(trace.upstreamStatus !== undefined ? { upstream: { status: trace.upstreamStatus, latencyMs: round(trace.upstreamLatencyMs ?? 0) } } : {}),
     ...(trace.masking ? { masking: maskingEvidence(trace.masking) } : {}),
+    ...(trace.listing ? { listing: trace.listing } : {}),
     latencyMs: round(latencyMs),
     bytesIn: trace.bytesIn,
     bytesOut: trace.sent.bytes,

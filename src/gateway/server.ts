@@ -45,7 +45,7 @@ export async function startGateway(loaded: LoadedConfig, options: GatewayOptions
   const instanceId = config.gateway.instanceId ?? `${hostname()}-${process.pid}-${randomBytes(3).toString('hex')}`;
   const mongo = await MongoClient.connect(config.audit.mongodbUri, { serverSelectionTimeoutMS: 5000, appName: 'vecgate-gateway' });
   const audit = await openMongoAuditLog(mongo.db(config.audit.database), config.audit, { logger, instanceId });
-  const connections = createConnections(loaded);
+  const connections = createConnections(loaded, clock);
   const temporal = config.approvals ? await Connection.lazy({ address: config.approvals.temporal.address }) : undefined;
   const metrics = createGatewayMetrics(() => audit.pending());
   const masker = compileMasking(config.masking.rules, { tokenKey: loaded.maskingTokenKey });

@@ -16,6 +16,8 @@ const BAD_KID = 'the token names an unacceptable key id: use a token issued by y
 export interface CheckedHeader {
   alg: string;
   kid?: string;
+  /** the `typ` parameter as sent, checked only after the signature (token-use.ts) */
+  typ?: unknown;
 }
 
 /**
@@ -40,7 +42,7 @@ export function checkTokenHeader(token: string, allowedAlgorithms: readonly stri
     throw new VecgateError('TOKEN_INVALID', MALFORMED_MESSAGE, { cause: { reason: 'protected header is not base64url JSON', error: forLog(String(err)) } });
   }
 
-  const { alg, kid } = header;
+  const { alg, kid, typ } = header;
   if (typeof alg !== 'string' || alg === '') {
     throw new VecgateError('TOKEN_INVALID', MALFORMED_MESSAGE, { cause: { reason: 'alg missing or not a string', alg: forLog(alg) } });
   }
@@ -51,11 +53,11 @@ export function checkTokenHeader(token: string, allowedAlgorithms: readonly stri
     throw new VecgateError('TOKEN_INVALID', ALGORITHM_MESSAGE, { cause: { reason: 'alg not in the configured list', alg: forLog(alg), suspicious: true } });
   }
 
-  if (kid === undefined) return { alg };
+  if (kid === undefined) return { alg, typ };
   if (typeof kid !== 'string' || kid.length === 0 || kid.length > MAX_KID_CHARS || !KID_CHARS.test(kid) || kid.includes('..')) {
     throw new VecgateError('TOKEN_INVALID', BAD_KID, {
       cause: { reason: 'kid is not a short plain string', kid: forLog(kid), kidChars: typeof kid === 'string' ? kid.length : undefined, suspicious: true },
     });
   }
-  return { alg, kid };
+  return { alg, kid, typ };
 }

@@ -6,6 +6,7 @@ export interface Principal {
   issuer: string;
 }
 
+/** Validated once, by the configuration schema (config/schema.ts); the verifier trusts it. */
 export interface IdentityConfig {
   /** the provider's issuer URL; discovery is read from {issuer}/.well-known/openid-configuration */
   issuer: string;
@@ -24,6 +25,10 @@ export interface IdentityConfig {
   jwksCacheMaxAgeSeconds: number;
   /** timeout of discovery and JWKS requests */
   httpTimeoutMs: number;
+  /** the `typ` header a token must carry (RFC 9068: at+jwt), so ID tokens are refused; unset: any */
+  requireTokenType?: string;
+  /** clients (`azp`) whose tokens are accepted; unset: any, set: a token without azp is refused */
+  allowedAzp?: string[];
 }
 
 export interface TokenVerifier {

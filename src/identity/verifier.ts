@@ -9,6 +9,7 @@ import { IdpUnreachable } from './idp-unreachable';
 import { forLog } from './log-safe';
 import { readPrincipal } from './principal';
 import { toRejection } from './rejection';
+import { checkTokenUse } from './token-use';
 import type { IdentityConfig, Principal, TokenVerifier } from './types';
 
 export interface TokenVerifierDeps {
@@ -26,11 +27,11 @@ const TOKEN_KEY_ERRORS = new Set(['ERR_JWKS_NO_MATCHING_KEY', 'ERR_JWKS_MULTIPLE
 
 /**
  * Verifies bearer tokens from the organisation's OpenID provider: signature against the provider's
- * published keys, algorithm pinned, issuer, audience, exp/nbf with the allowed skew. Keys are
+ * published keys, algorithm pinned, issuer, audience, exp/nbf with the allowed skew, then the token's
+ * type and client when configured. The config was validated at load (config/schema.ts). Keys are
  * fetched lazily and cached by jose; an unknown kid refetches at most once per cooldown.
  */
 export function createTokenVerifier(config: IdentityConfig, deps: TokenVerifierDeps): TokenVerifier {
-  assertUsableConfig(config);
   const fetchImpl = deps.fetch ?? globalThis.fetch;
   const jwksUri = createJwksUriDiscovery(config, { clock: deps.clock, logger: deps.logger, fetch: fetchImpl });
   let keySet: JWTVerifyGetKey | undefined;
@@ -71,6 +72,7 @@ export function createTokenVerifier(config: IdentityConfig, deps: TokenVerifierD
       requiredClaims: ['exp', 'sub'],
     };
     const claims = await verifyWithKeySet(token, await keys(), options);
+    checkTokenUse(header.typ, claims, config);
     const { principal, warnings } = readPrincipal(claims, config);
     for (const warning of warnings) {
       deps.logger.warn({ event: 'identity.claim_ignored', kid: header.kid, subject: forLog(principal.subject) }, warning);
@@ -110,24 +112,4 @@ async function verifyWithKeySet(token: string, keySet: JWTVerifyGetKey, options:
     }
     throw new errors.JWSSignatureVerificationFailed();
   }
-}
-
-/** Checked once at start: a bad value here would otherwise surface as a confusing per-request failure. */
-function assertUsableConfig(config: IdentityConfig): void {
-  const problems: string[] = [];
-  try {
-    new URL(config.issuer);
-  } catch {
-    problems.push('identity.issuer must be an absolute URL');
-  }
-  if (config.audience.length === 0) problems.push('identity.audience must name at least one audience');
-  if (config.algorithms.length === 0) problems.push('identity.algorithms must name at least one algorithm');
-  if (config.algorithms.some((alg) => alg.toLowerCase() === 'none')) problems.push('identity.algorithms must not contain "none"');
-  for (const key of ['clockSkewSeconds', 'jwksCooldownSeconds', 'jwksCacheMaxAgeSeconds'] as const) {
-    if (!Number.isFinite(config[key]) || config[key] < 0) problems.push(`identity.${key} must be a number >= 0`);
-  }
-  if (!Number.isInteger(config.httpTimeoutMs) || config.httpTimeoutMs <= 0) {
-    problems.push('identity.httpTimeoutMs must be a whole number of milliseconds > 0');
-  }
-  if (problems.length > 0) throw new Error(`invalid identity configuration: ${problems.join('; ')}`);
 }

@@ -1,6 +1,6 @@
 import picomatch from 'picomatch';
 import type { PolicyRule } from '../config/schema';
-import type { OperationClass } from '../dialect/types';
+import { DEFAULT_SCOPE, type OperationClass } from '../dialect/types';
 
 /**
  * Least-privilege policy as a pure function. Precedence: among the rules that match, deny beats
@@ -18,6 +18,9 @@ export interface PolicyQuestion {
   operation: OperationClass;
   /** collection names; empty for a connection-level request */
   collections: readonly string[];
+  /** the tenant and database the request addresses; a dimension the request does not name is not judged */
+  tenant?: string;
+  database?: string;
 }
 
 export interface Decision {
@@ -35,6 +38,8 @@ interface CompiledRule {
   group: (g: string) => boolean;
   anyGroup: boolean;
   connection: (c: string) => boolean;
+  tenant: (t: string) => boolean;
+  database: (d: string) => boolean;
   collection: (c: string) => boolean;
   wholeConnection: boolean;
   operations: ReadonlySet<string>;
@@ -54,6 +59,9 @@ export function compilePolicy(rules: readonly PolicyRule[]): Policy {
       group: matcher(rule.groups),
       anyGroup: rule.groups.includes('*'),
       connection: matcher(rule.connections),
+      // a rule that names no tenants or databases covers only the default ones
+      tenant: matcher(rule.tenants ?? [DEFAULT_SCOPE.tenant]),
+      database: matcher(rule.databases ?? [DEFAULT_SCOPE.database]),
       collection: matcher(rule.collections),
       wholeConnection: rule.collections.includes('*'),
       operations: new Set(rule.operations),
@@ -97,10 +105,21 @@ function decideOne(policy: Policy, q: PolicyQuestion, collection: string | undef
 function matches(r: CompiledRule, q: PolicyQuestion, collection: string | undefined): boolean {
   if (!r.operations.has('*') && !r.operations.has(q.operation)) return false;
   if (!r.connection(q.connection)) return false;
+  if (q.tenant !== undefined && !r.tenant(q.tenant)) return false;
+  if (q.database !== undefined && !r.database(q.database)) return false;
   if (collection === undefined ? !r.wholeConnection : !r.collection(collection)) return false;
   return r.anyGroup || q.groups.some((g) => r.group(g));
 }
 
 function describeTarget(q: PolicyQuestion, collection: string | undefined): string {
-  return collection === undefined ? `connection "${q.connection}"` : `collection "${collection}" of connection "${q.connection}"`;
+  const target = collection === undefined ? `connection "${q.connection}"` : `collection "${collection}" of connection "${q.connection}"`;
+  return `${target}${describeScope(q)}`;
+}
+
+/** Named only when it is not the default, which most requests address. */
+function describeScope(q: Pick<PolicyQuestion, 'tenant' | 'database'>): string {
+  const isDefault = (q.tenant ?? DEFAULT_SCOPE.tenant) === DEFAULT_SCOPE.tenant && (q.database ?? DEFAULT_SCOPE.database) === DEFAULT_SCOPE.database;
+  if (isDefault) return '';
+  const parts = [q.tenant !== undefined ? `tenant "${q.tenant}"` : '', q.database !== undefined ? `database "${q.database}"` : ''].filter(Boolean);
+  return ` in ${parts.join(', ')}`;
 }

@@ -1,5 +1,5 @@
 import type { Config } from '../config/schema';
-import type { Classification, Dialect, DialectName, OperationClass } from '../dialect/types';
+import { DEFAULT_SCOPE, type Classification, type Dialect, type DialectName, type OperationClass, type RequestScope } from '../dialect/types';
 import { routeRequest } from '../gateway/routing';
 import { compileMasking } from '../masking';
 import { compilePolicy, decide, type Decision } from './evaluate';
@@ -13,12 +13,17 @@ export interface ExplainQuestion {
   operation?: OperationClass;
   /** collection names; for a request they stand in for collection ids, which only the database can resolve */
   collections?: string[];
+  /** the tenant/database of an --operation question; a request's path names its own */
+  tenant?: string;
+  database?: string;
 }
 
 export interface Explanation {
   classification?: Classification;
   operation: OperationClass;
   collections: string[];
+  /** the tenant/database the question was judged in */
+  scope: RequestScope;
   decision: Decision;
   /** which masking rules would apply to the response, and what they mask */
   masking: string[];
@@ -33,16 +38,18 @@ export function explain(config: Config, dialectFor: (name: DialectName) => Diale
   let classification: Classification | undefined;
   let operation = q.operation;
   let collections = q.collections ?? [];
+  let scope: RequestScope = { ...(q.tenant !== undefined ? { tenant: q.tenant } : {}), ...(q.database !== undefined ? { database: q.database } : {}) };
 
   if (q.request) {
     const route = routeRequest(q.request.path, conn.name);
     const result = dialectFor(conn.dialect).classify({ method: q.request.method.toUpperCase(), path: route.path, segments: route.segments, query: route.query, body: q.request.body });
     if (!result.known) {
       lines.push(`request: ${q.request.method.toUpperCase()} ${route.path}`, `unknown endpoint: ${result.reason}`, 'outcome: DENY (unknown endpoints are denied by default)');
-      return { operation: 'admin', collections: [], decision: { effect: 'deny', ruleId: 'unknown-endpoint', explanation: result.reason }, masking: [], lines };
+      return { operation: 'admin', collections: [], scope: {}, decision: { effect: 'deny', ruleId: 'unknown-endpoint', explanation: result.reason }, masking: [], lines };
     }
     classification = result.classification;
     operation = classification.operation;
+    scope = classification.scope ?? {};
     const byId = classification.collections.filter((c) => c.kind === 'id');
     if (byId.length > 0 && !q.collections) {
       throw new Error(`the request names collection id(s) ${byId.map((c) => (c.kind === 'id' ? c.id : '')).join(', ')}; only the database knows their names: pass --collection NAME`);
@@ -51,10 +58,17 @@ export function explain(config: Config, dialectFor: (name: DialectName) => Diale
     lines.push(`request: ${q.request.method.toUpperCase()} ${route.path} -> ${classification.endpoint}`, `class: ${operation}${classification.bulk ? ' (bulk)' : ''}: ${classification.reason}`);
   }
   if (!operation) throw new Error('give either a request (--method and --path) or an --operation');
-  const decision = decide(compilePolicy(config.policy.rules), { subject: q.subject, groups: q.groups, connection: conn.name, operation, collections });
-  lines.push(`collections: ${collections.length ? collections.join(', ') : '(none: connection-level)'}`, `outcome: ${decision.effect.toUpperCase()} by rule ${decision.ruleId}`, decision.explanation);
+  const decision = decide(compilePolicy(config.policy.rules), { subject: q.subject, groups: q.groups, connection: conn.name, operation, collections, ...scope });
+  lines.push(
+    `collections: ${collections.length ? collections.join(', ') : '(none: connection-level)'}`,
+    `scope: ${scope.tenant === undefined && scope.database === undefined ? '(no tenant or database: server-level)' : [scope.tenant !== undefined ? `tenant "${scope.tenant}"` : '', scope.database !== undefined ? `database "${scope.database}"` : ''].filter(Boolean).join(', ')}`,
+    `outcome: ${decision.effect.toUpperCase()} by rule ${decision.ruleId}`,
+    decision.explanation,
+  );
+  const rule = config.policy.rules.find((r) => r.id === decision.ruleId);
+  if (rule) lines.push(`rule ${rule.id} covers tenants: ${(rule.tenants ?? [DEFAULT_SCOPE.tenant]).join(', ')}; databases: ${(rule.databases ?? [DEFAULT_SCOPE.database]).join(', ')}`);
   // explain never masks a value, so the token style needs no real key here
   const masking = compileMasking(config.masking.rules, { tokenKey: Buffer.alloc(32) }).explain({ connection: conn.name, collections, groups: q.groups });
   lines.push(...masking.map((m) => `masking: ${m}`));
-  return { classification, operation, collections, decision, masking, lines };
+  return { classification, operation, collections, scope, decision, masking, lines };
 }

@@ -33,6 +33,9 @@ describe('configuration', () => {
     expect(config.gateway.listen.port).toBe(8080);
     expect(config.gateway.maxBodyBytes).toBe(16 * 1024 * 1024);
     expect(config.policy.rules.map((r) => r.id)).toContain('everyone-meta');
+    // the demo takes access tokens of its own clients only, and trusts collection names briefly
+    expect([config.identity.requireTokenType, config.identity.allowedAzp]).toEqual(['at+jwt', ['vecgate-cli', 'svc-indexer']]);
+    expect([config.gateway.collectionNameTtlSeconds, config.gateway.collectionLookupsPerMinute]).toEqual([5, 60]);
   });
 
   test('a variable given in the environment replaces the default', () => {
@@ -63,6 +66,11 @@ describe('configuration', () => {
     ['two listeners on one port', minimal('gateway: { listen: { port: 9000 }, adminListen: { port: 9000 } }'), {}, /^gateway\.adminListen\.port: port 9000 is already used by gateway\.listen/],
     ['a bad Mongo URI', minimal().replace('mongodb://127.0.0.1/', 'postgres://x'), {}, /^audit\.mongodbUri: must be a mongodb:\/\//],
     ['too much clock skew', minimal().replace('audience: vecgate', 'audience: vecgate, clockSkewSeconds: 3600'), {}, /^identity\.clockSkewSeconds: more than 5 minutes/],
+    ['alg none, which the schema alone refuses (the verifier trusts it)', minimal().replace('audience: vecgate', 'audience: vecgate, algorithms: [RS256, none]'), {}, /^identity\.algorithms\[1\]: must be an asymmetric JWS algorithm/],
+    ['an empty allowedAzp', minimal().replace('audience: vecgate', 'audience: vecgate, allowedAzp: []'), {}, /^identity\.allowedAzp: list the client ids/],
+    ['a requireTokenType that is no media type', minimal().replace('audience: vecgate', 'audience: vecgate, requireTokenType: "at jwt"'), {}, /^identity\.requireTokenType: must be a media type such as at\+jwt/],
+    ['a rule with an empty tenants list', minimal().replace('rules: []', 'rules: [{ id: r, groups: ["*"], tenants: [], operations: [read], effect: allow }]'), {}, /^policy\.rules\[0\]\.tenants: name at least one tenant/],
+    ['a long collection name TTL', minimal('gateway: { collectionNameTtlSeconds: 86400 }'), {}, /^gateway\.collectionNameTtlSeconds: keep it short/],
     ['YAML syntax errors', 'identity: [unclosed', {}, /^\(yaml line 1\)/],
     ['duplicate YAML keys', minimal('audit: { mongodbUri: "mongodb://other/" }'), {}, /^\(yaml line \d+\): Map keys must be unique/],
   ])('%s is refused with a message naming the key and the fix', (_n, text, e, expected) => {

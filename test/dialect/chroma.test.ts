@@ -226,6 +226,17 @@ function concretePath(row: EndpointRow): string {
     .replace(/\{(function_)?name\}/, 'counter');
 }
 
+/** The tenant and database the row's path names, which policy judges the request in. */
+function scopeOf(row: EndpointRow): Pick<Classification, 'scope'> {
+  if (row.specPath.includes('{database}')) return { scope: { tenant: TENANT, database: DATABASE } };
+  return /\{tenant(_name)?\}/.test(row.specPath) ? { scope: { tenant: TENANT } } : {};
+}
+
+function listingOf(row: EndpointRow): Pick<Classification, 'listing'> {
+  if (row.endpoint === 'chroma.list_collections') return { listing: { kind: 'list', offset: 0 } };
+  return row.endpoint === 'chroma.count_collections' ? { listing: { kind: 'count', offset: 0 } } : {};
+}
+
 describe('Chroma dialect: every endpoint of the spec has its class', () => {
   it.each(ENDPOINTS)('$method $specPath is $endpoint, $operation', (row) => {
     const c = classified(row.method, concretePath(row), row.body);
@@ -236,6 +247,8 @@ describe('Chroma dialect: every endpoint of the spec has its class', () => {
       collections: [...own, ...(row.extra ?? [])],
       bulk: row.bulk ?? false,
       reason: expect.any(String),
+      ...scopeOf(row),
+      ...listingOf(row),
     });
     expect(OPERATION_CLASSES).toContain(c.operation);
   });
@@ -659,5 +672,27 @@ describe('dialect registry', () => {
   it('refuses a name it has no dialect for, with a coded error', () => {
     expect(() => dialectFor('qdrant' as DialectName)).toThrow(VecgateError);
     expect(() => dialectFor('toString' as DialectName)).toThrow(/no dialect named "toString"/);
+  });
+});
+
+// THREATS 33: the gateway answers listings itself, so it reads the caller's page as Chroma would
+describe('Chroma dialect: the page of a collection listing', () => {
+  const list = (query: string) => chroma.classify({ ...facts('GET', `${P}/collections`), query: new URLSearchParams(query) });
+
+  it.each<[string, Classification['listing']]>([
+    ['', { kind: 'list', offset: 0 }],
+    ['limit=10', { kind: 'list', limit: 10, offset: 0 }],
+    ['limit=0&offset=7', { kind: 'list', limit: 0, offset: 7 }],
+    ['offset=4294967295', { kind: 'list', offset: 4294967295 }],
+    ['other=1&limit=2', { kind: 'list', limit: 2, offset: 0 }],
+  ])('?%s is read as %j', (query, listing) => {
+    const result = list(query);
+    expect(result.known && result.classification.listing).toEqual(listing);
+  });
+
+  it.each([['limit=-1'], ['limit=abc'], ['offset=1.5'], ['limit=4294967296'], ['limit=1&limit=2'], ['offset=']])('?%s is unknown, as Chroma would refuse it', (query) => {
+    const result = list(query);
+    expect(result.known).toBe(false);
+    expect(!result.known && result.reason).toMatch(/Chroma would refuse/);
   });
 });

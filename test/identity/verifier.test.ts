@@ -168,8 +168,10 @@ describe('unsigned tokens (alg none)', () => {
     expect(idp.requests).toEqual({ discovery: 0, jwks: 0 });
   });
 
-  it('alg none is refused even when the configuration lists it', () => {
-    expect(() => verifierFor({ algorithms: ['RS256', 'none'] })).toThrow(/must not contain "none"/);
+  it('alg none is refused even when the configuration (unvalidated) lists it', async () => {
+    const error = await rejectionOf(verifierFor({ algorithms: ['RS256', 'none'] }).verify(unsignedToken({ alg: 'none', kid: 'key-a' })));
+    expect(error.code).toBe('TOKEN_INVALID');
+    expect(idp.requests).toEqual({ discovery: 0, jwks: 0 });
   });
 
   it('an RS256 header with the signature stripped is TOKEN_INVALID', async () => {
@@ -353,6 +355,52 @@ describe('issuer and audience', () => {
     const error = await rejectionOf(verifierFor().verify(await tokenFor(keyA, opts())));
     expect(error.code).toBe('TOKEN_INVALID');
     expect(error.message).toMatch(message);
+  });
+});
+
+// issue 7 item 10: an ID token is no access token, and only allowed clients' tokens count
+describe('token type and client (requireTokenType, allowedAzp)', () => {
+  const accessTokenOnly: Partial<IdentityConfig> = { requireTokenType: 'at+jwt' };
+
+  it('an ID token (typ JWT) with the right audience and signature is TOKEN_WRONG_TYPE when at+jwt is required', async () => {
+    const idToken = await tokenFor(keyA, { header: { typ: 'JWT' }, claims: { azp: 'vecgate-cli', nonce: 'n-1' } });
+    await expect(verifierFor().verify(idToken)).resolves.toMatchObject({ subject: 'alice' });
+    const error = await rejectionOf(verifierFor(accessTokenOnly).verify(idToken));
+    expect([error.code, error.status]).toEqual(['TOKEN_WRONG_TYPE', 401]);
+    expect(error.message).toMatch(/not an access token of type at\+jwt/);
+  });
+
+  it.each([['at+jwt'], ['AT+JWT'], ['application/at+jwt'], ['Application/AT+JWT']])('typ %s is accepted when at+jwt is required', async (typ) => {
+    const token = await tokenFor(keyA, { header: { typ } });
+    await expect(verifierFor(accessTokenOnly).verify(token)).resolves.toMatchObject({ subject: 'alice' });
+  });
+
+  it.each([['no typ', undefined], ['typ jwt', 'jwt'], ['typ at+jwt with junk', 'at+jwt; x'], ['a typ that is not a string', 7]])(
+    'a token with %s is TOKEN_WRONG_TYPE',
+    async (_label, typ) => {
+      const token = await tokenFor(keyA, { header: { typ } });
+      expect((await rejectionOf(verifierFor(accessTokenOnly).verify(token))).code).toBe('TOKEN_WRONG_TYPE');
+    },
+  );
+
+  it('a forged token of the right type is still TOKEN_INVALID: the signature is checked first', async () => {
+    const forged = await signToken(attackerKey, idp, clock.now(), { kid: 'key-a', header: { typ: 'JWT' } });
+    expect((await rejectionOf(verifierFor(accessTokenOnly).verify(forged))).code).toBe('TOKEN_INVALID');
+  });
+
+  it('with allowedAzp, a listed azp is accepted and a missing or other azp is TOKEN_CLIENT_NOT_ALLOWED', async () => {
+    const verifier = verifierFor({ allowedAzp: ['vecgate-cli', 'svc-indexer'] });
+    await expect(verifier.verify(await tokenFor(keyA, { claims: { azp: 'svc-indexer' } }))).resolves.toMatchObject({ subject: 'alice' });
+    for (const claims of [{}, { azp: 'rogue-app' }, { azp: ['vecgate-cli'] }]) {
+      const error = await rejectionOf(verifier.verify(await tokenFor(keyA, { claims })));
+      expect([JSON.stringify(claims), error.code, error.status]).toEqual([JSON.stringify(claims), 'TOKEN_CLIENT_NOT_ALLOWED', 401]);
+    }
+  });
+
+  it('refusals are logged as suspicious, at warn level, with the typ or azp seen', async () => {
+    await rejectionOf(verifierFor(accessTokenOnly).verify(await tokenFor(keyA, { header: { typ: 'JWT' } })));
+    const logged = logs.lines.find((line) => line.event === 'identity.token_rejected');
+    expect(logged).toMatchObject({ code: 'TOKEN_WRONG_TYPE', level: 40, cause: { typ: 'JWT', wanted: 'at+jwt' } });
   });
 });
 

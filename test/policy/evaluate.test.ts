@@ -78,3 +78,36 @@ describe('policy precedence: deny > review > allow > default deny', () => {
     expect(decide(p, q({})).ruleId).toBe('first');
   });
 });
+
+// THREATS 33: a rule speaks for the tenants and databases it names, and by default only for Chroma's defaults
+describe('tenants and databases', () => {
+  const scoped = compilePolicy([
+    rule({ id: 'ds-docs', effect: 'allow', groups: ['data-scientists'], collections: ['docs-*'], operations: ['read'] }),
+    rule({ id: 'ds-acme-prod', effect: 'allow', groups: ['data-scientists'], tenants: ['acme*'], databases: ['prod'], collections: ['docs-*'], operations: ['read'] }),
+    rule({ id: 'stewards-list-any', effect: 'allow', groups: ['data-stewards'], tenants: ['*'], databases: ['*'], operations: ['read'] }),
+    rule({ id: 'no-hr-anywhere', effect: 'deny', groups: ['*'], tenants: ['*'], databases: ['*'], collections: ['hr-*'], operations: ['*'] }),
+    rule({ id: 'meta-default-only', effect: 'allow', operations: ['meta'] }),
+  ]);
+  const ask = (over: Partial<PolicyQuestion>) => decide(scoped, q({ operation: 'read', ...over }));
+
+  test.each<[string, Partial<PolicyQuestion>, string, string]>([
+    ['a rule without tenants covers the default tenant and database', { tenant: 'default_tenant', database: 'default_database' }, 'allow', 'ds-docs'],
+    ['a rule without tenants does not cover another tenant', { tenant: 'globex', database: 'default_database' }, 'deny', DEFAULT_DENY_RULE],
+    ['a rule without databases does not cover another database of the default tenant', { tenant: 'default_tenant', database: 'prod' }, 'deny', DEFAULT_DENY_RULE],
+    ['a rule naming tenant and database covers them', { tenant: 'acme-eu', database: 'prod' }, 'allow', 'ds-acme-prod'],
+    ['... but not another database of that tenant', { tenant: 'acme-eu', database: 'staging' }, 'deny', DEFAULT_DENY_RULE],
+    ['a deny for every tenant reaches every tenant', { groups: ['data-stewards'], tenant: 'acme', database: 'prod', collections: ['hr-pay'] }, 'deny', 'no-hr-anywhere'],
+    ['a connection-level request is judged in its tenant and database', { groups: ['data-stewards'], tenant: 'acme', database: 'prod', collections: [] }, 'allow', 'stewards-list-any'],
+    ['a connection-level request in another tenant is not covered by a default-scope rule', { tenant: 'acme', collections: [], operation: 'meta' }, 'deny', DEFAULT_DENY_RULE],
+    ['a request naming only a tenant is judged on the tenant alone', { tenant: 'default_tenant', collections: [], operation: 'meta' }, 'allow', 'meta-default-only'],
+    ['a request naming no scope (a server probe) is not judged on scope', { collections: [], operation: 'meta' }, 'allow', 'meta-default-only'],
+  ])('%s', (_name, over, effect, ruleId) => {
+    const d = ask(over);
+    expect([d.effect, d.ruleId]).toEqual([effect, ruleId]);
+  });
+
+  test('the explanation names a tenant and database other than the defaults', () => {
+    expect(ask({ tenant: 'acme', database: 'prod', collections: ['docs-a'] }).explanation).toContain('collection "docs-a" of connection "demo" in tenant "acme", database "prod"');
+    expect(ask({ tenant: 'default_tenant', database: 'default_database' }).explanation).not.toContain('tenant');
+  });
+});

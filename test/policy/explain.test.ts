@@ -39,4 +39,14 @@ describe('policy explain, on the demo configuration', () => {
     const e = explain(config, dialectFor, { subject: 'alice', groups: ['data-scientists'], connection: 'demo', request: { method: 'POST', path: `${P}/collections/${ID}/get`, body: {} }, collections: ['docs-demo'] });
     expect(e.lines).toEqual(expect.arrayContaining([expect.stringMatching(/^class: export \(bulk\): /), 'outcome: REVIEW by rule scientists-bulk-needs-approval']));
   });
+
+  test('the explanation names the tenant and database, and what the deciding rule covers (THREATS 33)', () => {
+    const e = explain(config, dialectFor, { subject: 'alice', groups: ['data-scientists'], connection: 'demo', request: { method: 'GET', path: '/api/v2/tenants/acme/databases/prod/collections/docs-secret' } });
+    expect(e.scope).toEqual({ tenant: 'acme', database: 'prod' });
+    expect(e.decision.ruleId).toBe('default-deny');
+    expect(e.lines).toContain('scope: tenant "acme", database "prod"');
+    const granted = explain(config, dialectFor, { subject: 'alice', groups: ['data-scientists'], connection: 'demo', operation: 'read', collections: ['docs-a'], tenant: 'default_tenant', database: 'default_database' });
+    expect(granted.decision.ruleId).toBe('scientists-use-docs');
+    expect(granted.lines).toContain('rule scientists-use-docs covers tenants: default_tenant; databases: default_database');
+  });
 });

@@ -1,7 +1,7 @@
 // A small OpenID provider for the dev stack and the tests, built on oidc-provider (ESM-only, so it
-// runs as its own Node process). It issues RS256 JWT access tokens for configured audiences with
-// sub, email and groups claims, so the gateway validates them exactly as it would a production
-// IdP's: discovery, then the JWKS.
+// runs as its own Node process). It issues RS256 JWT access tokens (typ at+jwt, RFC 9068) for
+// configured audiences with sub, azp, email and groups claims, so the gateway validates them
+// exactly as it would a production IdP's: discovery, then the JWKS.
 //
 //   node oidc-server.mjs --port 4000 --directory users.json --data-dir DIR
 //     [--host 127.0.0.1] [--audience vecgate]... [--client-id vecgate-cli]
@@ -184,14 +184,16 @@ function main() {
         claims: async () => ({ sub, email: user.email, email_verified: user.email !== undefined, groups: user.groups ?? [] }),
       };
     },
+    // azp names the client that obtained the token, as identity.allowedAzp expects (RFC 9068
+    // itself only requires client_id, which oidc-provider sets).
     async extraTokenClaims(_ctx, token) {
       if (token.kind === 'ClientCredentials') {
         const account = directory.serviceAccounts.get(token.clientId);
-        return account ? { groups: account.groups ?? [] } : undefined;
+        return account ? { azp: token.clientId, groups: account.groups ?? [] } : undefined;
       }
       const user = token.accountId ? directory.usersBySub.get(token.accountId) : undefined;
       if (!user) return undefined;
-      return { ...(user.email !== undefined ? { email: user.email } : {}), groups: user.groups ?? [] };
+      return { azp: token.clientId, ...(user.email !== undefined ? { email: user.email } : {}), groups: user.groups ?? [] };
     },
   });
 

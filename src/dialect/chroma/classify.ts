@@ -35,7 +35,35 @@ export function classifyChromaRequest(facts: RequestFacts): ClassifyResult {
 
   const outcome = route.route.classify(target);
   if ('unknown' in outcome) return unknown(outcome.unknown);
-  return { known: true, classification: { endpoint: route.route.endpoint, ...outcome } };
+  const { tenant, database } = captures;
+  const scope = tenant === undefined ? {} : { scope: database === undefined ? { tenant } : { tenant, database } };
+  const listingKind = LISTINGS[route.route.endpoint];
+  if (listingKind === undefined) return { known: true, classification: { endpoint: route.route.endpoint, ...outcome, ...scope } };
+  const page = listingPage(facts.query);
+  if ('invalid' in page) return unknown(`${request} ${page.invalid}, which Chroma would refuse; it is denied by default.`);
+  const listing = listingKind === 'count' ? { kind: listingKind, offset: 0 } : { kind: listingKind, ...page };
+  return { known: true, classification: { endpoint: route.route.endpoint, ...outcome, ...scope, listing } };
+}
+
+/** Endpoints that list collections or count them: the gateway filters their answers by policy. */
+const LISTINGS: Readonly<Record<string, 'list' | 'count'>> = Object.freeze({
+  'chroma.list_collections': 'list',
+  'chroma.count_collections': 'count',
+});
+
+/** Chroma reads limit and offset as unsigned 32-bit integers, each at most once. */
+function listingPage(query: URLSearchParams): { limit?: number; offset: number } | { invalid: string } {
+  const page: { limit?: number; offset: number } = { offset: 0 };
+  for (const key of ['limit', 'offset'] as const) {
+    const values = query.getAll(key);
+    if (values.length === 0) continue;
+    const value = values[0] as string;
+    if (values.length > 1 || !/^\d{1,10}$/.test(value) || Number(value) > 0xffffffff) {
+      return { invalid: `has ${values.length > 1 ? `more than one ${key}` : `${key}=${quoted(value, 20)}, not a whole number from 0 to 4294967295`}` };
+    }
+    page[key] = Number(value);
+  }
+  return page;
 }
 
 /** a literal segment, or the name of a `{...}` placeholder */
