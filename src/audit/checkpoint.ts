@@ -63,8 +63,10 @@ export function verifierKeyText(name: string, publicKey: KeyObject): string {
 }
 
 export function parseVerifierKey(text: string): NoteVerifier {
-  const [name, id, key, ...rest] = text.trim().split('+');
-  if (rest.length > 0 || !name || !id || !key || !isKeyName(name)) throw new CheckpointError('a verifier key reads <name>+<hex id>+<base64 key>');
+  // the name holds no '+', the hex id neither; the base64 key may
+  const [name, id, ...keyParts] = text.trim().split('+');
+  const key = keyParts.join('+');
+  if (!name || !id || !key || !isKeyName(name)) throw new CheckpointError('a verifier key reads <name>+<hex id>+<base64 key>');
   const raw = Buffer.from(key, 'base64');
   if (raw.length !== 33 || raw[0] !== ED25519) throw new CheckpointError('the verifier key is not an Ed25519 key');
   const publicKey = createPublicKey({ key: { kty: 'OKP', crv: 'Ed25519', x: raw.subarray(1).toString('base64url') }, format: 'jwk' });

@@ -306,6 +306,8 @@ describe('Chroma dialect: endpoints of the current release that name a second co
       collections: [],
       bulk: false,
       reason: expect.stringContaining('which the request does not name'),
+      // judged in the tenant and database the path names
+      scope: { tenant: 'acme', database: 'prod' },
     });
   });
 
