@@ -3,7 +3,7 @@ import { classifyChromaRequest } from './classify';
 import { chromaCollectionsInResponse, chromaRevealsCollections } from './collections-in-response';
 import { chromaErrorBody } from './error-body';
 import { chromaListCollectionsTarget } from './list-collections-target';
-import { chromaMaskableRecords } from './records';
+import { chromaErrorRecords, chromaMaskableRecords, chromaMayHoldPersonalData } from './records';
 
 /**
  * Chroma >= 1.0 over HTTP. Clients send their key as `x-chroma-token` (or as Authorization: Bearer,
@@ -18,5 +18,7 @@ export const chromaDialect: Dialect = Object.freeze({
   revealsCollections: chromaRevealsCollections,
   collectionsInResponse: chromaCollectionsInResponse,
   listCollectionsTarget: chromaListCollectionsTarget,
+  mayHoldPersonalData: chromaMayHoldPersonalData,
   maskableRecords: chromaMaskableRecords,
+  maskableErrorRecords: chromaErrorRecords,
 });
