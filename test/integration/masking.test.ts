@@ -164,6 +164,57 @@ describe('masking personal data in responses (THREATS 17, 18)', () => {
     expect(text).toMatch(/"email"\s*:\s*"\[REDACTED\]"/);
   });
 
+  test('an e-mail address used as a metadata key or as a record id is masked', async () => {
+    const base = `/api/v2/tenants/default_tenant/databases/default_database/collections/${collectionId}`;
+    const add = await fetch(`${testStack().chromaUrl}${base}/add`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ ids: ['max.roe@example.com'], embeddings: [[0.3, 0.3, 0.3]], documents: ['keyed'], metadatas: [{ 'jane.doe@example.com': 'owner', team: 'ml' }] }),
+    });
+    expect(add.status).toBeLessThan(300);
+    const res = await fetch(`${gw.url}${base}/get`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${alice}`, 'content-type': 'application/json' },
+      body: JSON.stringify({ ids: ['max.roe@example.com'], include: ['documents', 'metadatas'] }),
+    });
+    expect(res.status).toBe(200);
+    const text = await res.text();
+    expect(text).not.toMatch(/max\.roe|jane\.doe/);
+    const body = JSON.parse(text) as { ids: string[]; metadatas: Record<string, unknown>[] };
+    expect(body.ids).toEqual(['[EMAIL]']);
+    expect(body.metadatas[0]).toMatchObject({ '[EMAIL]': 'owner' });
+  });
+
+  test('an error body echoing a designated field is masked, though no detector finds its value', async () => {
+    tap.answer = {
+      status: 400,
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ error: 'InvalidArgumentError', message: 'metadata rejected', metadatas: [{ email: 'Jane Roe', note: 'x' }], metadata: { email: 'Max Roe' } }),
+    };
+    try {
+      const res = await fetch(`${gw.url}/api/v2/tenants/default_tenant/databases/default_database/collections/${collectionId}/get`, {
+        method: 'POST',
+        headers: { authorization: `Bearer ${alice}`, 'content-type': 'application/json' },
+        body: JSON.stringify({ ids: ['p1'] }),
+      });
+      expect(res.status).toBe(400);
+      expect(await res.json()).toEqual({ error: 'InvalidArgumentError', message: 'metadata rejected', metadatas: [{ email: '[REDACTED]', note: 'x' }], metadata: { email: '[REDACTED]' } });
+    } finally {
+      tap.answer = undefined;
+    }
+  });
+
+  test('an answer that cannot hold personal data is passed as it came, even an error page a masked caller could not otherwise get (THREATS 37)', async () => {
+    tap.answer = { status: 503, headers: { 'content-type': 'text/html' }, body: '<h1>warming up</h1>' };
+    try {
+      const res = await fetch(`${gw.url}/api/v2/version`, { headers: { authorization: `Bearer ${alice}` } });
+      expect(res.status).toBe(503);
+      expect(await res.text()).toBe('<h1>warming up</h1>');
+    } finally {
+      tap.answer = undefined;
+    }
+  });
+
   test.each<[string, { status: number; headers: Record<string, string>; body: string }]>([
     ['malformed JSON', { status: 200, headers: { 'content-type': 'application/json' }, body: '{"ids": ["p1"], "documents": ["jane.doe@example.com"' }],
     ['an unknown content type', { status: 200, headers: { 'content-type': 'text/csv' }, body: 'id,document\np1,jane.doe@example.com' }],
