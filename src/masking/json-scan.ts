@@ -18,6 +18,8 @@ export interface JsonString extends Spanned {
   kind: 'string';
   /** true when the literal holds escapes (decoded by JSON.parse, otherwise sliced) */
   escaped: boolean;
+  /** true when the literal holds a digit, "@", ":" or an escape: the only strings the built-in detectors can find anything in */
+  marked: boolean;
 }
 export interface JsonNumber extends Spanned {
   kind: 'number';
@@ -66,6 +68,7 @@ const PLUS = 0x2b;
 const DOT = 0x2e;
 const ZERO = 0x30;
 const NINE = 0x39;
+const AT = 0x40;
 
 const isDigit = (c: number | undefined): boolean => c !== undefined && c >= ZERO && c <= NINE;
 const isSpace = (c: number | undefined): boolean => c === 0x20 || c === 0x0a || c === 0x0d || c === 0x09;
@@ -104,9 +107,9 @@ export function member(json: ScannedJson, object: JsonObject, key: string): Json
   return found;
 }
 
-/** Compares a key with a plain string without decoding keys that cannot match. */
-export function keyIs(json: ScannedJson, node: JsonString, key: string): boolean {
-  if (!node.escaped && node.end - node.start - 2 !== Buffer.byteLength(key)) return false;
+/** Compares a key with a plain string without decoding keys that cannot match (`bytes`: the key's UTF-8 length). */
+export function keyIs(json: ScannedJson, node: JsonString, key: string, bytes = Buffer.byteLength(key)): boolean {
+  if (!node.escaped && node.end - node.start - 2 !== bytes) return false;
   return stringValue(json, node) === key;
 }
 
@@ -169,45 +172,12 @@ class Scanner {
 
   /** RFC 8259 number grammar; returns the index after it. */
   private number(from: number): number {
-    const b = this.src;
-    let i = from;
-    if (b[i] === MINUS) i++;
-    if (b[i] === ZERO) i++;
-    else if (isDigit(b[i])) i = this.digits(i + 1);
-    else {
-      this.at = i;
+    const end = numberEnd(this.src, this.view, from);
+    if (end < 0) {
+      this.at = -end - 1;
       this.fail('invalid number');
     }
-    if (b[i] === DOT) {
-      if (!isDigit(b[i + 1])) {
-        this.at = i;
-        this.fail('invalid number (a digit must follow the point)');
-      }
-      i = this.digits(i + 2);
-    }
-    if (b[i] === 0x65 || b[i] === 0x45) {
-      i++;
-      if (b[i] === PLUS || b[i] === MINUS) i++;
-      if (!isDigit(b[i])) {
-        this.at = i;
-        this.fail('invalid number (a digit must follow the exponent)');
-      }
-      i = this.digits(i + 1);
-    }
-    return i;
-  }
-
-  /** The index after a run of digits; four bytes at a time while they are all digits (vectors are long). */
-  private digits(i: number): number {
-    const b = this.src;
-    const n = b.length;
-    while (i + 4 <= n) {
-      const x = this.view.getUint32(i, true);
-      if ((((x - 0x30303030) | (0x39393939 - x)) & 0x80808080) !== 0) break;
-      i += 4;
-    }
-    while (isDigit(b[i])) i++;
-    return i;
+    return end;
   }
 
   private string(): JsonString {
@@ -215,9 +185,11 @@ class Scanner {
     const start = this.at;
     let i = start + 1;
     let escaped = false;
+    let marked = false;
     for (;;) {
       const c = b[i];
       if (c === QUOTE) break;
+      if ((c !== undefined && c >= ZERO && c <= COLON) || c === AT) marked = true;
       if (c === undefined) {
         this.at = i;
         this.fail('unterminated string');
@@ -228,6 +200,7 @@ class Scanner {
       }
       if (c === BACKSLASH) {
         escaped = true;
+        marked = true;
         const e = b[i + 1];
         if (e === 0x75) {
           // \uXXXX: four hex digits (lone surrogates are legal JSON; JSON.parse decodes them)
@@ -250,7 +223,7 @@ class Scanner {
       i++;
     }
     this.at = i + 1;
-    return { kind: 'string', start, end: this.at, escaped };
+    return { kind: 'string', start, end: this.at, escaped, marked };
   }
 
   private enter(depth: number): void {
@@ -327,14 +300,10 @@ class Scanner {
     let i = open + 1;
     while (isSpace(b[i])) i++;
     if (b[i] !== MINUS && !isDigit(b[i])) return undefined;
+    const view = this.view;
     for (;;) {
-      const c = b[i];
-      if (c !== MINUS && !isDigit(c)) return undefined;
-      try {
-        i = this.number(i);
-      } catch {
-        return undefined;
-      }
+      i = numberEnd(b, view, i);
+      if (i < 0) return undefined;
       while (isSpace(b[i])) i++;
       if (b[i] === COMMA) {
         i++;
@@ -345,6 +314,45 @@ class Scanner {
       return undefined;
     }
   }
+}
+
+/**
+ * The index after the RFC 8259 number at `i`, or -(index of the offending byte) - 1. Digit runs are
+ * read four bytes at a time while all four are digits: vectors are mostly digits.
+ */
+function numberEnd(b: Buffer, view: DataView, i: number): number {
+  const n = b.length;
+  let c = b[i];
+  if (c === MINUS) c = b[++i];
+  if (c === ZERO) c = b[++i];
+  else if (c !== undefined && c >= 0x31 && c <= NINE) {
+    i = digitsEnd(b, view, i + 1, n);
+    c = b[i];
+  } else return -i - 1;
+  if (c === DOT) {
+    c = b[++i];
+    if (c === undefined || c < ZERO || c > NINE) return -i - 1;
+    i = digitsEnd(b, view, i + 1, n);
+    c = b[i];
+  }
+  if (c === 0x65 || c === 0x45) {
+    c = b[++i];
+    if (c === PLUS || c === MINUS) c = b[++i];
+    if (c === undefined || c < ZERO || c > NINE) return -i - 1;
+    i = digitsEnd(b, view, i + 1, n);
+  }
+  return i;
+}
+
+function digitsEnd(b: Buffer, view: DataView, i: number, n: number): number {
+  while (i + 4 <= n) {
+    const x = view.getUint32(i, true);
+    if ((((x - 0x30303030) | (0x39393939 - x)) & 0x80808080) !== 0) break;
+    i += 4;
+  }
+  let c = b[i];
+  while (c !== undefined && c >= ZERO && c <= NINE) c = b[++i];
+  return i;
 }
 
 function isHex(c: number | undefined): boolean {

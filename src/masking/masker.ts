@@ -60,6 +60,9 @@ export interface CompileOptions {
 /** Deeper JSON than this is refused rather than walked (the caller fails closed). */
 export const MAX_MASK_DEPTH = 256;
 
+const CLEAN_CACHE_MAX_LENGTH = 128;
+const CLEAN_CACHE_MAX_ENTRIES = 10_000;
+
 interface CompiledRule {
   rule: MaskingRule;
   connection: (name: string) => boolean;
@@ -77,7 +80,25 @@ interface Detector {
 interface FieldTarget {
   path: string;
   segments: string[];
+  /** per segment index: the keys that can stand there (joined with the following segments, for flat dotted keys) and where the path goes on */
+  keysFrom: PathKey[][];
   style: MaskStyle;
+}
+
+interface PathKey {
+  key: string;
+  /** its length in UTF-8, to pass over keys of another length without decoding them */
+  bytes: number;
+  next: number;
+}
+
+/** One document being masked: where the replacements go and what is done. */
+interface Pass {
+  json: ScannedJson;
+  edits: JsonEdit[];
+  stats: MaskStats;
+  /** nodes already masked whole as designated fields: the detectors leave their values alone */
+  done: Set<JsonNode>;
 }
 
 /** placeholder reveals nothing, a token reveals equality, partial reveals part of the value */
@@ -163,7 +184,8 @@ function buildPlan(applied: readonly CompiledRule[], exempted: readonly Compiled
     for (const f of rule.fields) {
       const style = f.style ?? rule.style;
       const known = fields.get(f.path);
-      fields.set(f.path, { path: f.path, segments: f.path.split('.'), style: known ? stricter(known.style, style) : style });
+      const segments = f.path.split('.');
+      fields.set(f.path, { path: f.path, segments, keysFrom: keysFrom(segments), style: known ? stricter(known.style, style) : style });
     }
     for (const d of rule.detectors) builtins.set(d, stricter(builtins.get(d) ?? 'partial', rule.style));
     for (const p of patterns) custom.push({ name: p.name, find: p.find, style: rule.style, rule });
@@ -183,11 +205,28 @@ function buildPlan(applied: readonly CompiledRule[], exempted: readonly Compiled
   const styleOf = new Map<string, MaskStyle>();
   for (const d of detectors) styleOf.set(d.name, stricter(styleOf.get(d.name) ?? 'partial', d.style));
 
+  // Every built-in detector needs a digit, an "@" or a ":" (the scanner marks such strings); custom patterns may need anything.
+  const builtinsOnly = custom.length === 0;
+  /**
+   * Short strings found clean, per detector list: keys and many metadata values repeat in every
+   * record of a response. The plan lives for one request, and the cache is bounded.
+   */
+  const clean = new Map<readonly Detector[], Set<string>>();
+
   const maskString = (text: string, found: readonly Detector[], stats: MaskStats): string => {
     if (text.length === 0 || found.length === 0) return text;
+    const short = text.length <= CLEAN_CACHE_MAX_LENGTH;
+    let known = clean.get(found);
+    if (short && known?.has(text)) return text;
     const spans: Span[] = [];
     for (const d of found) for (const s of d.find(text)) spans.push(s);
-    if (spans.length === 0) return text;
+    if (spans.length === 0) {
+      if (short) {
+        if (!known) clean.set(found, (known = new Set()));
+        if (known.size < CLEAN_CACHE_MAX_ENTRIES) known.add(text);
+      }
+      return text;
+    }
     let out = '';
     let at = 0;
     for (const region of resolveOverlaps(spans, order)) {
@@ -204,127 +243,117 @@ function buildPlan(applied: readonly CompiledRule[], exempted: readonly Compiled
     return out + text.slice(at);
   };
 
-  /** One masking pass over one scanned document: replacements go to `edits`. */
-  const pass = (json: ScannedJson, edits: JsonEdit[], stats: MaskStats) => {
-    /** nodes already masked whole as designated fields: the detectors leave their values alone */
-    const done = new Set<JsonNode>();
+  /** detectors of a string node: skipped undecoded when no built-in could find anything in it */
+  const detectString = (c: Pass, node: JsonNode, found: readonly Detector[]) => {
+    if (node.kind !== 'string' || found.length === 0 || (builtinsOnly && !node.marked)) return;
+    const text = stringValue(c.json, node);
+    const masked = maskString(text, found, c.stats);
+    if (masked !== text) c.edits.push({ start: node.start, end: node.end, text: JSON.stringify(masked) });
+  };
 
-    const detectString = (node: JsonNode, found: readonly Detector[]) => {
-      if (node.kind !== 'string' || found.length === 0) return;
-      const text = stringValue(json, node);
-      const masked = maskString(text, found, stats);
-      if (masked !== text) edits.push({ start: node.start, end: node.end, text: JSON.stringify(masked) });
-    };
-
-    /** Every string and key under `node`; inside a designated field only the keys. */
-    const detectIn = (node: JsonNode, keysOnly: boolean): void => {
-      const inDone = keysOnly || done.has(node);
-      if (node.kind === 'string') {
-        if (!inDone) detectString(node, detectors);
-      } else if (node.kind === 'array') {
-        for (const item of node.items) detectIn(item, inDone);
-      } else if (node.kind === 'object') {
-        for (const m of node.members) {
-          detectString(m.key, keyDetectors);
-          detectIn(m.value, inDone);
-        }
+  /** Every string and key under `node`; inside a designated field only the keys. */
+  const detectIn = (c: Pass, node: JsonNode, keysOnly: boolean): void => {
+    const inDone = keysOnly || c.done.has(node);
+    if (node.kind === 'string') {
+      if (!inDone) detectString(c, node, detectors);
+    } else if (node.kind === 'array') {
+      for (const item of node.items) detectIn(c, item, inDone);
+    } else if (node.kind === 'object') {
+      for (const m of node.members) {
+        detectString(c, m.key, keyDetectors);
+        detectIn(c, m.value, inDone);
       }
-    };
+    }
+  };
 
-    const maskWhole = (node: JsonNode, style: MaskStyle): void => {
-      switch (node.kind) {
-        case 'null':
-          return;
-        case 'array':
-          for (const item of node.items) maskWhole(item, style);
-          return;
-        case 'numbers':
-          return maskWhole(expand(json, node), style);
-        case 'object':
-          for (const m of node.members) maskWhole(m.value, style);
-          return;
-        case 'string': {
-          const text = stringValue(json, node);
-          const masked = maskFieldLeaf(text, style, ctx) as string;
-          if (masked === text) return;
-          stats.valuesMasked++;
-          edits.push({ start: node.start, end: node.end, text: JSON.stringify(masked) });
-          return;
-        }
-        default:
-          stats.valuesMasked++;
-          edits.push({ start: node.start, end: node.end, text: JSON.stringify(maskFieldScalar(rawText(json, node), style, ctx)) });
-      }
-    };
-
-    /**
-     * Every location the path names under `node`. Arrays on the way are entered element by element
-     * (metadata.contacts.email reaches each contact's email); `*` stands for any one key; a key that
-     * itself contains dots (Chroma metadata is flat: "customer.ssn") is matched as well as nesting.
-     */
-    const visitPath = (node: JsonNode, target: FieldTarget, i: number): void => {
-      if (node.kind === 'array') {
-        for (const item of node.items) visitPath(item, target, i);
+  const maskWhole = (c: Pass, node: JsonNode, style: MaskStyle): void => {
+    switch (node.kind) {
+      case 'null':
+        return;
+      case 'array':
+        for (const item of node.items) maskWhole(c, item, style);
+        return;
+      case 'numbers':
+        return maskWhole(c, expand(c.json, node), style);
+      case 'object':
+        for (const m of node.members) maskWhole(c, m.value, style);
+        return;
+      case 'string': {
+        const text = stringValue(c.json, node);
+        const masked = maskFieldLeaf(text, style, ctx) as string;
+        if (masked === text) return;
+        c.stats.valuesMasked++;
+        c.edits.push({ start: node.start, end: node.end, text: JSON.stringify(masked) });
         return;
       }
-      if (node.kind !== 'object') return;
-      const { segments } = target;
-      const step = (value: JsonNode, next: number) => {
-        if (done.has(value)) return;
-        if (next < segments.length) return visitPath(value, target, next);
-        done.add(value);
-        if (value.kind === 'null') return;
-        maskWhole(value, target.style);
-        stats.fieldsMasked[target.path] = (stats.fieldsMasked[target.path] ?? 0) + 1;
-      };
-      if (segments[i] === '*') {
-        for (const m of node.members) step(m.value, i + 1);
-        return;
-      }
-      for (let k = i + 1; k <= segments.length; k++) {
-        const key = segments.slice(i, k).join('.');
-        for (const m of node.members) if (keyIs(json, m.key, key)) step(m.value, k);
-      }
-    };
+      default:
+        c.stats.valuesMasked++;
+        c.edits.push({ start: node.start, end: node.end, text: JSON.stringify(maskFieldScalar(rawText(c.json, node), style, ctx)) });
+    }
+  };
 
-    /** Designated fields on a record's parts (the first path segment names the part). */
-    const maskFields = (record: RecordView) => {
-      for (const target of targets) {
-        const first = target.segments[0] as string;
-        for (const [part, node] of Object.entries(record.parts)) {
-          if (node === undefined || (first !== '*' && first !== part)) continue;
-          if (target.segments.length === 1) {
-            if (done.has(node)) continue;
-            done.add(node);
-            if (node.kind === 'null') continue;
-            maskWhole(node, target.style);
-            stats.fieldsMasked[target.path] = (stats.fieldsMasked[target.path] ?? 0) + 1;
-          } else if (!done.has(node)) {
-            visitPath(node, target, 1);
-          }
-        }
-      }
-    };
+  /** Masks one location a designated field names, once. */
+  const maskField = (c: Pass, value: JsonNode, target: FieldTarget) => {
+    if (c.done.has(value)) return;
+    c.done.add(value);
+    if (value.kind === 'null') return;
+    maskWhole(c, value, target.style);
+    c.stats.fieldsMasked[target.path] = (c.stats.fieldsMasked[target.path] ?? 0) + 1;
+  };
 
-    return { detectIn, detectString, maskFields };
+  /**
+   * Every location the path names under `node`. Arrays on the way are entered element by element
+   * (metadata.contacts.email reaches each contact's email); `*` stands for any one key; a key that
+   * itself contains dots (Chroma metadata is flat: "customer.ssn") is matched as well as nesting.
+   */
+  const visitPath = (c: Pass, node: JsonNode, target: FieldTarget, i: number): void => {
+    if (node.kind === 'array') {
+      for (const item of node.items) visitPath(c, item, target, i);
+      return;
+    }
+    if (node.kind !== 'object') return;
+    const step = (value: JsonNode, next: number) => {
+      if (c.done.has(value)) return;
+      if (next < target.segments.length) visitPath(c, value, target, next);
+      else maskField(c, value, target);
+    };
+    if (target.segments[i] === '*') {
+      for (const m of node.members) step(m.value, i + 1);
+      return;
+    }
+    for (const { key, bytes, next } of target.keysFrom[i] as PathKey[]) {
+      for (const m of node.members) if (keyIs(c.json, m.key, key, bytes)) step(m.value, next);
+    }
+  };
+
+  /** Designated fields on a record's parts (the first path segment names the part). */
+  const maskFields = (c: Pass, record: RecordView) => {
+    for (const target of targets) {
+      const first = target.segments[0] as string;
+      for (const [part, node] of Object.entries(record.parts)) {
+        if (node === undefined || (first !== '*' && first !== part)) continue;
+        if (target.segments.length === 1) maskField(c, node, target);
+        else if (!c.done.has(node)) visitPath(c, node, target, 1);
+      }
+    }
   };
 
   const maskScannedRecord = (json: ScannedJson, record: RecordView, edits: JsonEdit[]): MaskStats => {
     const stats = emptyStats(rulesApplied, rulesExempted);
     if (applied.length === 0) return stats;
-    const p = pass(json, edits, stats);
-    p.maskFields(record);
-    for (const node of Object.values(record.parts)) if (node !== undefined) p.detectIn(node, false);
-    if (record.id !== undefined) p.detectString(record.id, idDetectors);
+    const c: Pass = { json, edits, stats, done: new Set() };
+    maskFields(c, record);
+    for (const node of Object.values(record.parts)) if (node !== undefined) detectIn(c, node, false);
+    if (record.id !== undefined) detectString(c, record.id, idDetectors);
     return stats;
   };
 
   const maskScannedError = (json: ScannedJson, records: readonly RecordView[], edits: JsonEdit[]): MaskStats => {
     const stats = emptyStats(rulesApplied, rulesExempted);
     if (applied.length === 0) return stats;
-    const p = pass(json, edits, stats);
-    for (const record of records) p.maskFields(record);
-    p.detectIn(json.root, false);
+    const c: Pass = { json, edits, stats, done: new Set() };
+    for (const record of records) maskFields(c, record);
+    detectIn(c, json.root, false);
     return stats;
   };
 
@@ -358,6 +387,17 @@ function buildPlan(applied: readonly CompiledRule[], exempted: readonly Compiled
       const stats = emptyStats(rulesApplied, rulesExempted);
       return { text: applied.length === 0 ? text : maskString(text, detectors, stats), stats };
     },
+  });
+}
+
+function keysFrom(segments: readonly string[]): PathKey[][] {
+  return segments.map((_, i) => {
+    const keys: PathKey[] = [];
+    for (let k = i + 1; k <= segments.length; k++) {
+      const key = segments.slice(i, k).join('.');
+      keys.push({ key, bytes: Buffer.byteLength(key), next: k });
+    }
+    return keys;
   });
 }
 

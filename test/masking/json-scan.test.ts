@@ -109,6 +109,9 @@ describe('malformed JSON is refused', () => {
     ['a comment', '{"a": 1 /* c */}'],
     ['a byte-order mark', '\ufeff{}'],
     ['an unquoted word in a vector', '[0.5, jane@example.com]'],
+    ['a non-digit inside a long digit run', '[0.1234567:901234567]'],
+    ['a non-ASCII byte inside a long digit run', '[0.12345678é01234567]'],
+    ['a letter after eight digits', '[123456789012345678Z]'],
   ])('%s', (_name, text) => {
     expect(() => scan(text)).toThrow(JsonScanError);
   });
