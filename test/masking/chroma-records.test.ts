@@ -1,4 +1,4 @@
-import { chromaMaskableRecords } from '../../src/dialect/chroma/records';
+import { chromaErrorRecords, chromaMaskableRecords, chromaMayHoldPersonalData } from '../../src/dialect/chroma/records';
 import type { Classification } from '../../src/dialect/types';
 import { maskingRuleSchema } from '../../src/masking/config';
 import { type JsonEdit, scanJson, splice } from '../../src/masking/json-scan';
@@ -175,5 +175,45 @@ describe('endpoints without record data: nothing to mask', () => {
     'chroma.update_collection',
   ])('%s', (endpoint) => {
     expect(recordsOf(endpoint, { anything: 'jane@example.com' })).toEqual([]);
+  });
+});
+
+describe('which answers may hold personal data (only those are read and masked)', () => {
+  const ref = [{ kind: 'id' as const, id: ID }];
+  test.each<[string, string, boolean, number, boolean]>([
+    ['a heartbeat', 'chroma.heartbeat', false, 200, false],
+    ['a failed heartbeat', 'chroma.heartbeat', false, 500, false],
+    ['the version', 'chroma.version', false, 200, false],
+    ['a record count', 'chroma.collection_count', true, 200, false],
+    ['an add acknowledgement', 'chroma.collection_add', true, 201, false],
+    ['a failed add: its error may echo the records', 'chroma.collection_add', true, 400, true],
+    ['a get', 'chroma.collection_get', true, 200, true],
+    ['a failed get', 'chroma.collection_get', true, 404, true],
+    ['a query', 'chroma.collection_query', true, 200, true],
+    ['a collection listing (metadata)', 'chroma.list_collections', false, 200, true],
+    ['a failed database listing', 'chroma.list_databases', false, 500, false],
+    ['an endpoint this table does not know: assumed to', 'chroma.something_new', false, 200, true],
+  ])('%s', (_name, endpoint, named, status, expected) => {
+    const c = { ...classification(endpoint), collections: named ? ref : [] };
+    expect(chromaMayHoldPersonalData(c, status)).toBe(expected);
+  });
+});
+
+describe('record-shaped parts of an error body', () => {
+  test('metadatas, documents and uris lists (flat or nested) and metadata, document, uri members anywhere', () => {
+    const json = scanned({ error: 'x', detail: { metadatas: [{ a: 1 }, null], documents: [['d1'], ['d2']], nested: [{ metadata: { b: 2 }, uri: 'u' }] } });
+    const parts = chromaErrorRecords(json).map((v) => Object.entries(v.parts).map(([k, n]) => [k, n?.kind]));
+    expect(parts).toEqual([
+      [['metadata', 'object']],
+      [['metadata', 'null']],
+      [['document', 'string']],
+      [['document', 'string']],
+      [['metadata', 'object']],
+      [['uri', 'string']],
+    ]);
+  });
+
+  test('an error body without such members has none', () => {
+    expect(chromaErrorRecords(scanned({ error: 'NotFound', message: 'no collection' }))).toEqual([]);
   });
 });
