@@ -367,13 +367,20 @@ export interface JsonEdit {
   text: string;
 }
 
-/** The source with each edit's span replaced; edits must not overlap. */
+/**
+ * The source with each edit's span replaced. Edits replace leaves and keys, so two edits either
+ * name the same span (a leaf reached by two paths, e.g. nested record parts of an error body: the
+ * first one stands) or do not overlap at all; a partial overlap is a bug and throws.
+ */
 export function splice(source: Buffer, edits: readonly JsonEdit[]): Buffer {
   if (edits.length === 0) return source;
   const sorted = [...edits].sort((a, b) => a.start - b.start);
   const parts: Buffer[] = [];
   let at = 0;
+  let last: JsonEdit | undefined;
   for (const e of sorted) {
+    if (last !== undefined && e.start === last.start && e.end === last.end) continue;
+    last = e;
     if (e.start < at) throw new Error('overlapping JSON edits');
     parts.push(source.subarray(at, e.start), Buffer.from(e.text, 'utf8'));
     at = e.end;

@@ -163,6 +163,10 @@ describe('splicing', () => {
     expect(splice(json.source, [])).toBe(json.source);
   });
 
+  test('two edits of the same span: the first stands', () => {
+    expect(splice(Buffer.from('["a"]'), [{ start: 1, end: 4, text: '"x"' }, { start: 1, end: 4, text: '"y"' }]).toString()).toBe('["x"]');
+  });
+
   test('overlapping edits are a bug, not a silent mix', () => {
     expect(() => splice(Buffer.from('"abcdef"'), [{ start: 0, end: 4, text: '"x"' }, { start: 2, end: 8, text: '"y"' }])).toThrow(/overlapping/);
   });

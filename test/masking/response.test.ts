@@ -1,5 +1,5 @@
 import { brotliCompressSync, deflateRawSync, deflateSync, gzipSync } from 'node:zlib';
-import { chromaMaskableRecords } from '../../src/dialect/chroma/records';
+import { chromaErrorRecords, chromaMaskableRecords } from '../../src/dialect/chroma/records';
 import type { Classification } from '../../src/dialect/types';
 import { ERROR_STATUS, VecgateError } from '../../src/errors';
 import { maskingRuleSchema } from '../../src/masking/config';
@@ -147,6 +147,15 @@ describe('error bodies', () => {
     const out = maskHttpResponse(response(gzipSync(JSON.stringify(body)), { 'content-encoding': 'gzip' }, 404), options());
     expect(JSON.parse(out.body.toString('utf8'))).toEqual({ error: 'InvalidArgumentError', message: 'no record r9 for [EMAIL]' });
     expect(out.stats.detectorsFired).toEqual({ email: 1 });
+  });
+
+  test('designated fields apply to record-shaped members of an error body, nested ones included', () => {
+    const body = { error: 'InvalidArgumentError', metadata: { ssn: 'AB 12', metadata: { ssn: 'CD 34' } }, metadatas: [{ ssn: 'EF 56' }] };
+    const out = maskHttpResponse(response(body, {}, 400), options({ errorRecords: chromaErrorRecords }));
+    expect(JSON.parse(out.body.toString('utf8'))).toEqual({ error: 'InvalidArgumentError', metadata: { ssn: '[REDACTED]', metadata: { ssn: '[REDACTED]' } }, metadatas: [{ ssn: '[REDACTED]' }] });
+    const whole = compileMasking([maskingRuleSchema.parse({ id: 'm', fields: ['metadata'] })], { tokenKey: undefined }).planFor({ connection: 'c', collections: [], groups: [] }) as MaskPlan;
+    const twice = maskHttpResponse(response(body, {}, 400), options({ plan: whole, errorRecords: chromaErrorRecords }));
+    expect(JSON.parse(twice.body.toString('utf8')).metadata).toEqual({ ssn: '[REDACTED]', metadata: { ssn: '[REDACTED]' } });
   });
 
   test('problem+json and text/plain error bodies too', () => {
