@@ -168,7 +168,9 @@ function describeRule(rule: MaskingRule): string {
     parts.push(`the whole value of ${rule.fields.map((f) => `${f.path} (${f.style ?? rule.style})`).join(', ')}`);
   }
   const found = [...rule.detectors, ...rule.customPatterns.map((p) => p.name)];
-  if (found.length > 0) parts.push(`every ${found.join(', ')} found in any other string (${rule.style})`);
+  const where = ['any other string', ...(rule.scanKeys ? ['object key'] : []), ...(rule.scanIds ? ['record id'] : [])];
+  const places = where.length === 1 ? where[0] : `${where.slice(0, -1).join(', ')} or ${where.at(-1)}`;
+  if (found.length > 0) parts.push(`every ${found.join(', ')} found in ${places} (${rule.style})`);
   return parts.join(', and ');
 }
 

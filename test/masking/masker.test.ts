@@ -219,21 +219,21 @@ describe('explain', () => {
   const masker = compileMasking(
     [
       rule({ id: 'crm', description: 'customer PII', collections: ['customers'], fields: ['metadata.email', { path: 'metadata.name', style: 'partial' }], detectors: ['phone'], exemptGroups: ['pii-readers'] }),
-      rule({ id: 'cards', detectors: ['payment_card'], customPatterns: [{ name: 'employee_id', pattern: 'EMP-\\d{6}' }], style: 'partial' }),
+      rule({ id: 'cards', detectors: ['payment_card'], customPatterns: [{ name: 'employee_id', pattern: 'EMP-\\d{6}' }], style: 'partial', scanKeys: false }),
     ],
     { tokenKey: undefined },
   );
 
   test('says which rules mask what for these groups', () => {
     expect(masker.explain(ask())).toEqual([
-      'Masking rule "crm" (customer PII) masks the whole value of metadata.email (placeholder), metadata.name (partial), and every phone found in any other string (placeholder) in responses from collection "customers" of connection "prod".',
-      'Masking rule "cards" masks every payment_card, employee_id found in any other string (partial) in responses from collection "customers" of connection "prod".',
+      'Masking rule "crm" (customer PII) masks the whole value of metadata.email (placeholder), metadata.name (partial), and every phone found in any other string, object key or record id (placeholder) in responses from collection "customers" of connection "prod".',
+      'Masking rule "cards" masks every payment_card, employee_id found in any other string or record id (partial) in responses from collection "customers" of connection "prod".',
     ]);
   });
 
   test('names the exempting group', () => {
     expect(masker.explain(ask({ groups: ['pii-readers'] }))[1]).toBe(
-      'Masking rule "crm" would mask the whole value of metadata.email (placeholder), metadata.name (partial), and every phone found in any other string (placeholder), but group pii-readers is exempt: clear text for this caller (groups: pii-readers), audited as exempt.',
+      'Masking rule "crm" would mask the whole value of metadata.email (placeholder), metadata.name (partial), and every phone found in any other string, object key or record id (placeholder), but group pii-readers is exempt: clear text for this caller (groups: pii-readers), audited as exempt.',
     );
   });
 
