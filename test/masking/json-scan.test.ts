@@ -171,3 +171,82 @@ describe('splicing', () => {
     expect(() => splice(Buffer.from('"abcdef"'), [{ start: 0, end: 4, text: '"x"' }, { start: 2, end: 8, text: '"y"' }])).toThrow(/overlapping/);
   });
 });
+
+describe('the scanner agrees with JSON.parse (seeded differential test)', () => {
+  /** small deterministic PRNG, so a failure names a reproducible case */
+  const prng = (seed: number) => () => {
+    seed = (seed + 0x6d2b79f5) | 0;
+    let t = Math.imul(seed ^ (seed >>> 15), 1 | seed);
+    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+  const ALPHABET = ['a', 'é', '😀', '"', '\\', '\n', '\u0001', '\ud800', '@', '1', ' ', '/'];
+  const NUMBERS = ['0', '-0', '1.5', '-12e3', '1E+2', '9007199254740993', '-9223372036854775808', '0.30000001192092896', '2e-7'];
+
+  function value(rand: () => number, depth: number): string {
+    const r = rand();
+    if (depth > 4 || r < 0.3) {
+      const k = Math.floor(rand() * 4);
+      if (k === 0) return NUMBERS[Math.floor(rand() * NUMBERS.length)] as string;
+      if (k === 1) return ['true', 'false', 'null'][Math.floor(rand() * 3)] as string;
+      return JSON.stringify(Array.from({ length: Math.floor(rand() * 6) }, () => ALPHABET[Math.floor(rand() * ALPHABET.length)]).join(''));
+    }
+    const space = () => [' ', '', '\n', '\t'][Math.floor(rand() * 4)] as string;
+    const n = Math.floor(rand() * 4);
+    if (r < 0.65) return `[${space()}${Array.from({ length: n }, () => value(rand, depth + 1)).join(`${space()},${space()}`)}${space()}]`;
+    return `{${space()}${Array.from({ length: n }, () => `${value(rand, 99).startsWith('"') ? JSON.stringify(`k${Math.floor(rand() * 3)}`) : '"k"'}${space()}:${space()}${value(rand, depth + 1)}`).join(',')}${space()}}`;
+  }
+
+  const parses = (text: string) => {
+    try {
+      JSON.parse(text);
+      return true;
+    } catch {
+      return false;
+    }
+  };
+
+  /** The scanned tree as JSON.parse would give it (a repeated key: the last stands). */
+  function parsed(json: ScannedJson, node: JsonNode = json.root): unknown {
+    switch (node.kind) {
+      case 'number':
+        return Number(rawText(json, node));
+      case 'numbers':
+        return parsed(json, expand(json, node));
+      case 'array':
+        return node.items.map((i) => parsed(json, i));
+      case 'object':
+        return Object.fromEntries(node.members.map((m) => [stringValue(json, m.key), parsed(json, m.value)]));
+      default:
+        return plain(json, node);
+    }
+  }
+
+  test('valid documents: the values JSON.parse gives, spans that cover the source', () => {
+    const rand = prng(7);
+    for (let i = 0; i < 500; i++) {
+      const text = value(rand, 0);
+      const json = scan(text);
+      expect([text, parsed(json)]).toEqual([text, JSON.parse(text)]);
+      expect(json.source.subarray(json.root.start, json.root.end).toString('utf8')).toBe(text.trim());
+    }
+  });
+
+  test('mutated documents: accepted exactly when JSON.parse accepts them', () => {
+    const rand = prng(11);
+    const noise = ['', ',', ']', '}', '"', '\\', '-', '.', 'e', '0', ' ', 'x', '[', '{', ':'];
+    for (let i = 0; i < 3000; i++) {
+      const text = value(rand, 0);
+      const at = Math.floor(rand() * (text.length + 1));
+      const cut = Math.floor(rand() * 3);
+      const mutated = text.slice(0, at) + (noise[Math.floor(rand() * noise.length)] as string) + text.slice(at + cut);
+      let scans = true;
+      try {
+        scan(mutated);
+      } catch {
+        scans = false;
+      }
+      expect([mutated, scans]).toEqual([mutated, parses(mutated)]);
+    }
+  });
+});
