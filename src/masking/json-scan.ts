@@ -71,7 +71,8 @@ const NINE = 0x39;
 const AT = 0x40;
 
 const isDigit = (c: number | undefined): boolean => c !== undefined && c >= ZERO && c <= NINE;
-const isSpace = (c: number | undefined): boolean => c === 0x20 || c === 0x0a || c === 0x0d || c === 0x09;
+// one comparison for the usual case (a digit, a sign, a quote, a bracket)
+const isSpace = (c: number | undefined): boolean => c !== undefined && c <= 0x20 && (c === 0x20 || c === 0x0a || c === 0x0d || c === 0x09);
 
 /** Scans a whole JSON text. `maxDepth` bounds arrays and objects nested in each other. */
 export function scanJson(source: Buffer, maxDepth = MAX_SCAN_DEPTH): ScannedJson {
