@@ -46,6 +46,8 @@ export interface JsonObject extends Spanned {
 export type JsonNode = JsonString | JsonNumber | JsonBoolean | JsonNull | JsonNumbers | JsonArray | JsonObject;
 
 export class JsonScanError extends Error {}
+/** Nesting beyond the bound: valid JSON perhaps, but refused rather than walked. */
+export class JsonTooDeepError extends JsonScanError {}
 
 export interface ScannedJson {
   source: Buffer;
@@ -228,7 +230,7 @@ class Scanner {
   }
 
   private enter(depth: number): void {
-    if (depth > this.maxDepth) this.fail(`JSON nested deeper than ${this.maxDepth} levels`);
+    if (depth > this.maxDepth) throw new JsonTooDeepError(`JSON nested deeper than ${this.maxDepth} levels at byte ${this.at}`);
   }
 
   private object(depth: number): JsonObject {

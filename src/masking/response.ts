@@ -1,7 +1,7 @@
 import { isUtf8 } from 'node:buffer';
 import { brotliDecompressSync, gunzipSync, inflateRawSync, inflateSync, type ZlibOptions } from 'node:zlib';
 import { VecgateError } from '../errors';
-import { type JsonEdit, JsonScanError, type ScannedJson, scanJson, splice } from './json-scan';
+import { type JsonEdit, JsonTooDeepError, type ScannedJson, scanJson, splice } from './json-scan';
 import { MAX_MASK_DEPTH, type MaskPlan } from './masker';
 import { addStats, emptyStats, type MaskStats, type RecordView } from './types';
 
@@ -76,7 +76,7 @@ export function maskHttpResponse(response: BufferedResponse, options: MaskRespon
       try {
         json = scanJson(decoded, MAX_MASK_DEPTH);
       } catch (err) {
-        if (err instanceof JsonScanError && /nested deeper/.test(err.message)) throw refuse(`its JSON nests deeper than ${MAX_MASK_DEPTH} levels`, err);
+        if (err instanceof JsonTooDeepError) throw refuse(`its JSON nests deeper than ${MAX_MASK_DEPTH} levels`, err);
         throw refuse('the body is not valid JSON although its content type says so', err);
       }
       const edits: JsonEdit[] = [];
