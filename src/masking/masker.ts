@@ -332,7 +332,8 @@ function buildPlan(applied: readonly CompiledRule[], exempted: readonly Compiled
   const maskFields = (c: Pass, record: RecordView) => {
     for (const target of targets) {
       const first = target.segments[0] as string;
-      for (const [part, node] of Object.entries(record.parts)) {
+      for (const part in record.parts) {
+        const node = record.parts[part];
         if (node === undefined || (first !== '*' && first !== part)) continue;
         if (target.segments.length === 1) maskField(c, node, target);
         else if (!c.done.has(node)) visitPath(c, node, target, 1);
@@ -345,7 +346,10 @@ function buildPlan(applied: readonly CompiledRule[], exempted: readonly Compiled
     if (applied.length === 0) return stats;
     const c: Pass = { json, edits, stats, done: new Set() };
     maskFields(c, record);
-    for (const node of Object.values(record.parts)) if (node !== undefined) detectIn(c, node, false);
+    for (const part in record.parts) {
+      const node = record.parts[part];
+      if (node !== undefined) detectIn(c, node, false);
+    }
     if (record.id !== undefined) detectString(c, record.id, idDetectors);
     return stats;
   };
