@@ -1,3 +1,4 @@
+import type { ScannedJson } from '../masking/json-scan';
 import type { RecordView } from '../masking/types';
 
 /**
@@ -114,10 +115,18 @@ export interface Dialect {
    */
   listCollectionsTarget(scope: { tenant?: string; database?: string }, page: { limit: number; offset: number }): string | undefined;
   /**
-   * Parts of a successful response that may hold personal data, one view per record; [] when none;
-   * undefined for a shape this endpoint does not return (the gateway then refuses the response).
+   * True when this answer (by status) may hold personal data: only such answers are read and masked
+   * for a masked caller; the rest (heartbeat, version, counts, acks) stream through unmasked.
    */
-  maskableRecords(classification: Classification, body: unknown): RecordView[] | undefined;
+  mayHoldPersonalData(classification: Classification, status: number): boolean;
+  /**
+   * Parts of a successful response that may hold personal data, one view per record, over the
+   * scanned JSON; [] when none; undefined for a shape this endpoint does not return (the gateway then
+   * refuses the response).
+   */
+  maskableRecords(classification: Classification, json: ScannedJson): RecordView[] | undefined;
+  /** Record-shaped parts of an error body, so designated fields apply to an error that echoes a record. */
+  maskableErrorRecords(json: ScannedJson): RecordView[];
   /** what the parsed request body asks for, as approvers are shown it; [] for no body */
   describeRequest(classification: Classification, body: unknown): RequestDetail[];
 }

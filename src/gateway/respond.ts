@@ -47,12 +47,14 @@ export async function respond(upstream: UpstreamResponse, res: ServerResponse, o
   if (ok && o.classification.operation === 'schema') for (const ref of o.classification.collections) o.conn.directory.forget(ref);
   const learning = ok && o.conn.dialect.revealsCollections(o.classification);
   const hash = o.hash ? createHash('sha256') : undefined;
-  if (!o.masking && !learning) return streamThrough(upstream, res, sent, hash);
+  // only answers that may hold personal data are masked: a heartbeat streams even for a masked caller
+  const masking = o.masking && o.conn.dialect.mayHoldPersonalData(o.classification, upstream.status) ? o.masking : undefined;
+  if (!masking && !learning) return streamThrough(upstream, res, sent, hash);
 
-  const limit = o.masking ? o.maskingMaxBodyBytes : MAX_LEARN_BYTES;
+  const limit = masking ? o.maskingMaxBodyBytes : MAX_LEARN_BYTES;
   const read = await readUpTo(upstream.body, limit);
   if (!read.complete) {
-    if (o.masking) {
+    if (masking) {
       upstream.body.destroy();
       throw new VecgateError('MASKING_FAILED', `The response was withheld: it is larger than ${limit} bytes, the masking limit. Ask for fewer records at a time.`);
     }
@@ -60,11 +62,16 @@ export async function respond(upstream: UpstreamResponse, res: ServerResponse, o
   }
   const raw = Buffer.concat(read.chunks);
   if (learning) learnCollections(o, upstream.headers, raw);
-  if (!o.masking) return send(res, upstream.status, downstreamResponseHeaders(upstream.headers), raw, sent, hash);
+  if (!masking) return send(res, upstream.status, downstreamResponseHeaders(upstream.headers), raw, sent, hash);
 
   const masked = maskHttpResponse(
     { status: upstream.status, headers: upstream.headers, body: raw },
-    { plan: o.masking, records: (json) => o.conn.dialect.maskableRecords(o.classification, json), maxBodyBytes: o.maskingMaxBodyBytes },
+    {
+      plan: masking,
+      records: (json) => o.conn.dialect.maskableRecords(o.classification, json),
+      errorRecords: (json) => o.conn.dialect.maskableErrorRecords(json),
+      maxBodyBytes: o.maskingMaxBodyBytes,
+    },
   );
   sent.masking = masked.stats;
   // what a caller may see depends on who asks: no shared cache may keep it

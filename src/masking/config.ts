@@ -80,6 +80,10 @@ export const maskingRuleSchema = z
     /** detectors run on every string value of a record's data */
     detectors: z.array(z.enum(DETECTOR_TYPES, { error: `must be one of: ${DETECTOR_TYPES.join(', ')}` })).default([]),
     customPatterns: z.array(customPattern).default([]),
+    /** the detectors also search object keys (a metadata key may be an e-mail address) */
+    scanKeys: z.boolean({ error: 'must be true or false: whether the detectors also search object keys' }).default(true),
+    /** the detectors also search record ids (an id may be an e-mail address); vectors and distances never */
+    scanIds: z.boolean({ error: 'must be true or false: whether the detectors also search record ids' }).default(true),
     style: style.default('placeholder'),
     /** identity-provider groups that see clear text; their reads are still audited as exempt */
     exemptGroups: z.array(glob).default([]),

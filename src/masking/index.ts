@@ -14,3 +14,4 @@ export {
 export { compileMasking, type Masker, type MaskPlan, type MaskQuestion, type CompileOptions } from './masker';
 export { maskHttpResponse, MASKING_FAILED, type BufferedResponse, type MaskedResponse, type MaskResponseOptions } from './response';
 export { type RecordView, type MaskStats, emptyStats, addStats } from './types';
+export { scanJson, splice, type ScannedJson, type JsonNode, type JsonEdit, JsonScanError } from './json-scan';

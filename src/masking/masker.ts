@@ -1,8 +1,9 @@
 import picomatch from 'picomatch';
 import { type MaskingRule, type MaskStyle, usesToken } from './config';
 import { BUILTIN_DETECTORS, customDetector, DETECTOR_TYPES, type DetectorType, type FindSpans, resolveOverlaps, type Span } from './detectors';
-import { createTokenizer, maskDetected, maskFieldLeaf, placeholderFor, type StyleContext } from './styles';
-import { emptyStats, type MaskStats } from './types';
+import { expand, type JsonEdit, type JsonNode, keyIs, rawText, type ScannedJson, scanJson, splice, stringValue } from './json-scan';
+import { createTokenizer, maskDetected, maskFieldLeaf, maskFieldScalar, placeholderFor, type StyleContext } from './styles';
+import { emptyStats, type MaskStats, type RecordView } from './types';
 
 /**
  * Masking as a pure function of rules, caller and data. `compileMasking` runs once at start;
@@ -28,6 +29,19 @@ export interface MaskPlan {
   maskRecord(data: Record<string, unknown>): MaskStats;
   /** Runs the detectors on every string of any JSON value; objects and arrays are edited in place. */
   maskLooseJson(value: unknown): { value: unknown; stats: MaskStats };
+  /**
+   * maskRecord on a scanned response: designated fields on the record's parts, then the detectors on
+   * every string and object key in them and on its id. Replacements are added to `edits`; nothing
+   * else of the source changes (numbers keep their digits, vectors are never visited).
+   */
+  maskScannedRecord(json: ScannedJson, record: RecordView, edits: JsonEdit[]): MaskStats;
+  /**
+   * An error body: designated fields on the record-shaped parts the dialect found in it, then the
+   * detectors on every string and object key of the whole body.
+   */
+  maskScannedError(json: ScannedJson, records: readonly RecordView[], edits: JsonEdit[]): MaskStats;
+  /** The detectors over a plain text (a text/plain error body). */
+  maskText(text: string): { text: string; stats: MaskStats };
 }
 
 export interface Masker {
@@ -46,6 +60,9 @@ export interface CompileOptions {
 /** Deeper JSON than this is refused rather than walked (the caller fails closed). */
 export const MAX_MASK_DEPTH = 256;
 
+const CLEAN_CACHE_MAX_LENGTH = 128;
+const CLEAN_CACHE_MAX_ENTRIES = 10_000;
+
 interface CompiledRule {
   rule: MaskingRule;
   connection: (name: string) => boolean;
@@ -63,7 +80,25 @@ interface Detector {
 interface FieldTarget {
   path: string;
   segments: string[];
+  /** per segment index: the keys that can stand there (joined with the following segments, for flat dotted keys) and where the path goes on */
+  keysFrom: PathKey[][];
   style: MaskStyle;
+}
+
+interface PathKey {
+  key: string;
+  /** its length in UTF-8, to pass over keys of another length without decoding them */
+  bytes: number;
+  next: number;
+}
+
+/** One document being masked: where the replacements go and what is done. */
+interface Pass {
+  json: ScannedJson;
+  edits: JsonEdit[];
+  stats: MaskStats;
+  /** nodes already masked whole as designated fields: the detectors leave their values alone */
+  done: Set<JsonNode>;
 }
 
 /** placeholder reveals nothing, a token reveals equality, partial reveals part of the value */
@@ -133,7 +168,9 @@ function describeRule(rule: MaskingRule): string {
     parts.push(`the whole value of ${rule.fields.map((f) => `${f.path} (${f.style ?? rule.style})`).join(', ')}`);
   }
   const found = [...rule.detectors, ...rule.customPatterns.map((p) => p.name)];
-  if (found.length > 0) parts.push(`every ${found.join(', ')} found in any other string (${rule.style})`);
+  const where = ['any other string', ...(rule.scanKeys ? ['object key'] : []), ...(rule.scanIds ? ['record id'] : [])];
+  const places = where.length === 1 ? where[0] : `${where.slice(0, -1).join(', ')} or ${where.at(-1)}`;
+  if (found.length > 0) parts.push(`every ${found.join(', ')} found in ${places} (${rule.style})`);
   return parts.join(', and ');
 }
 
@@ -144,31 +181,54 @@ function buildPlan(applied: readonly CompiledRule[], exempted: readonly Compiled
   // Several rules may name the same field or detector: the strictest style wins.
   const fields = new Map<string, FieldTarget>();
   const builtins = new Map<DetectorType, MaskStyle>();
-  const custom: Detector[] = [];
+  const custom: (Detector & { rule: MaskingRule })[] = [];
   for (const { rule, custom: patterns } of applied) {
     for (const f of rule.fields) {
       const style = f.style ?? rule.style;
       const known = fields.get(f.path);
-      fields.set(f.path, { path: f.path, segments: f.path.split('.'), style: known ? stricter(known.style, style) : style });
+      const segments = f.path.split('.');
+      fields.set(f.path, { path: f.path, segments, keysFrom: keysFrom(segments), style: known ? stricter(known.style, style) : style });
     }
     for (const d of rule.detectors) builtins.set(d, stricter(builtins.get(d) ?? 'partial', rule.style));
-    for (const p of patterns) custom.push({ name: p.name, find: p.find, style: rule.style });
+    for (const p of patterns) custom.push({ name: p.name, find: p.find, style: rule.style, rule });
   }
   // Shorter paths first: once `metadata` is masked whole, `metadata.email` inside it is not visited again.
   const targets = [...fields.values()].sort((a, b) => a.segments.length - b.segments.length);
-  const detectors: Detector[] = [
-    ...DETECTOR_TYPES.filter((d) => builtins.has(d)).map((d) => ({ name: d as string, find: BUILTIN_DETECTORS[d], style: builtins.get(d) as MaskStyle })),
-    ...custom,
+  const builtin = (d: DetectorType): Detector => ({ name: d, find: BUILTIN_DETECTORS[d], style: builtins.get(d) as MaskStyle });
+  const detectors: Detector[] = [...DETECTOR_TYPES.filter((d) => builtins.has(d)).map(builtin), ...custom];
+  // Object keys and ids are searched by the detectors of the rules that ask for it (scanKeys, scanIds: default on).
+  const detectorsWhere = (wanted: (rule: MaskingRule) => boolean): Detector[] => [
+    ...DETECTOR_TYPES.filter((d) => applied.some((r) => wanted(r.rule) && r.rule.detectors.includes(d))).map(builtin),
+    ...custom.filter((d) => wanted(d.rule)),
   ];
+  const keyDetectors = detectorsWhere((r) => r.scanKeys);
+  const idDetectors = detectorsWhere((r) => r.scanIds);
   const order = detectors.map((d) => d.name);
   const styleOf = new Map<string, MaskStyle>();
   for (const d of detectors) styleOf.set(d.name, stricter(styleOf.get(d.name) ?? 'partial', d.style));
 
-  const maskString = (text: string, stats: MaskStats): string => {
-    if (text.length === 0) return text;
+  // Every built-in detector needs a digit, an "@" or a ":" (the scanner marks such strings); custom patterns may need anything.
+  const builtinsOnly = custom.length === 0;
+  /**
+   * Short strings found clean, per detector list: keys and many metadata values repeat in every
+   * record of a response. The plan lives for one request, and the cache is bounded.
+   */
+  const clean = new Map<readonly Detector[], Set<string>>();
+
+  const maskString = (text: string, found: readonly Detector[], stats: MaskStats): string => {
+    if (text.length === 0 || found.length === 0) return text;
+    const short = text.length <= CLEAN_CACHE_MAX_LENGTH;
+    let known = clean.get(found);
+    if (short && known?.has(text)) return text;
     const spans: Span[] = [];
-    for (const d of detectors) for (const s of d.find(text)) spans.push(s);
-    if (spans.length === 0) return text;
+    for (const d of found) for (const s of d.find(text)) spans.push(s);
+    if (spans.length === 0) {
+      if (short) {
+        if (!known) clean.set(found, (known = new Set()));
+        if (known.size < CLEAN_CACHE_MAX_ENTRIES) known.add(text);
+      }
+      return text;
+    }
     let out = '';
     let at = 0;
     for (const region of resolveOverlaps(spans, order)) {
@@ -185,35 +245,132 @@ function buildPlan(applied: readonly CompiledRule[], exempted: readonly Compiled
     return out + text.slice(at);
   };
 
-  /** Every string under `node`, except designated locations already masked. */
-  const detectIn = (node: unknown, done: Done, stats: MaskStats, depth: number): unknown => {
-    if (depth > MAX_MASK_DEPTH) throw new Error(`the response nests deeper than ${MAX_MASK_DEPTH} levels`);
-    if (typeof node === 'string') return maskString(node, stats);
-    if (Array.isArray(node)) {
-      const skip = done.get(node);
-      for (let i = 0; i < node.length; i++) if (!skip?.has(i)) node[i] = detectIn(node[i], done, stats, depth + 1);
-    } else if (typeof node === 'object' && node !== null) {
-      const obj = node as Record<string, unknown>;
-      const skip = done.get(obj);
-      for (const key of Object.keys(obj)) if (!skip?.has(key)) obj[key] = detectIn(obj[key], done, stats, depth + 1);
-    }
-    return node;
+  /** detectors of a string node: skipped undecoded when no built-in could find anything in it */
+  const detectString = (c: Pass, node: JsonNode, found: readonly Detector[]) => {
+    if (node.kind !== 'string' || found.length === 0 || (builtinsOnly && !node.marked)) return;
+    const text = stringValue(c.json, node);
+    const masked = maskString(text, found, c.stats);
+    if (masked !== text) c.edits.push({ start: node.start, end: node.end, text: JSON.stringify(masked) });
   };
 
-  const maskWhole = (node: unknown, style: MaskStyle, stats: MaskStats, depth: number): unknown => {
-    if (depth > MAX_MASK_DEPTH) throw new Error(`the response nests deeper than ${MAX_MASK_DEPTH} levels`);
-    if (Array.isArray(node)) {
-      for (let i = 0; i < node.length; i++) node[i] = maskWhole(node[i], style, stats, depth + 1);
-      return node;
+  /** Every string and key under `node`; inside a designated field only the keys. */
+  const detectIn = (c: Pass, node: JsonNode, keysOnly: boolean): void => {
+    const inDone = keysOnly || c.done.has(node);
+    if (node.kind === 'string') {
+      if (!inDone) detectString(c, node, detectors);
+    } else if (node.kind === 'array') {
+      for (const item of node.items) detectIn(c, item, inDone);
+    } else if (node.kind === 'object') {
+      for (const m of node.members) {
+        detectString(c, m.key, keyDetectors);
+        detectIn(c, m.value, inDone);
+      }
     }
-    if (typeof node === 'object' && node !== null) {
-      const obj = node as Record<string, unknown>;
-      for (const key of Object.keys(obj)) obj[key] = maskWhole(obj[key], style, stats, depth + 1);
-      return node;
+  };
+
+  const maskWhole = (c: Pass, node: JsonNode, style: MaskStyle): void => {
+    switch (node.kind) {
+      case 'null':
+        return;
+      case 'array':
+        for (const item of node.items) maskWhole(c, item, style);
+        return;
+      case 'numbers':
+        return maskWhole(c, expand(c.json, node), style);
+      case 'object':
+        for (const m of node.members) maskWhole(c, m.value, style);
+        return;
+      case 'string': {
+        const text = stringValue(c.json, node);
+        const masked = maskFieldLeaf(text, style, ctx) as string;
+        if (masked === text) return;
+        c.stats.valuesMasked++;
+        c.edits.push({ start: node.start, end: node.end, text: JSON.stringify(masked) });
+        return;
+      }
+      default:
+        c.stats.valuesMasked++;
+        c.edits.push({ start: node.start, end: node.end, text: JSON.stringify(maskFieldScalar(rawText(c.json, node), style, ctx)) });
     }
-    const masked = maskFieldLeaf(node, style, ctx);
-    if (masked !== node) stats.valuesMasked++;
-    return masked;
+  };
+
+  /** Masks one location a designated field names, once. */
+  const maskField = (c: Pass, value: JsonNode, target: FieldTarget) => {
+    if (c.done.has(value)) return;
+    c.done.add(value);
+    if (value.kind === 'null') return;
+    maskWhole(c, value, target.style);
+    c.stats.fieldsMasked[target.path] = (c.stats.fieldsMasked[target.path] ?? 0) + 1;
+  };
+
+  /**
+   * Every location the path names under `node`. Arrays on the way are entered element by element
+   * (metadata.contacts.email reaches each contact's email); `*` stands for any one key; a key that
+   * itself contains dots (Chroma metadata is flat: "customer.ssn") is matched as well as nesting.
+   */
+  const visitPath = (c: Pass, node: JsonNode, target: FieldTarget, i: number): void => {
+    if (node.kind === 'array') {
+      for (const item of node.items) visitPath(c, item, target, i);
+      return;
+    }
+    if (node.kind !== 'object') return;
+    const step = (value: JsonNode, next: number) => {
+      if (c.done.has(value)) return;
+      if (next < target.segments.length) visitPath(c, value, target, next);
+      else maskField(c, value, target);
+    };
+    if (target.segments[i] === '*') {
+      for (const m of node.members) step(m.value, i + 1);
+      return;
+    }
+    for (const { key, bytes, next } of target.keysFrom[i] as PathKey[]) {
+      for (const m of node.members) if (keyIs(c.json, m.key, key, bytes)) step(m.value, next);
+    }
+  };
+
+  /** Designated fields on a record's parts (the first path segment names the part). */
+  const maskFields = (c: Pass, record: RecordView) => {
+    for (const target of targets) {
+      const first = target.segments[0] as string;
+      for (const part in record.parts) {
+        const node = record.parts[part];
+        if (node === undefined || (first !== '*' && first !== part)) continue;
+        if (target.segments.length === 1) maskField(c, node, target);
+        else if (!c.done.has(node)) visitPath(c, node, target, 1);
+      }
+    }
+  };
+
+  const maskScannedRecord = (json: ScannedJson, record: RecordView, edits: JsonEdit[]): MaskStats => {
+    const stats = emptyStats(rulesApplied, rulesExempted);
+    if (applied.length === 0) return stats;
+    const c: Pass = { json, edits, stats, done: new Set() };
+    maskFields(c, record);
+    for (const part in record.parts) {
+      const node = record.parts[part];
+      if (node !== undefined) detectIn(c, node, false);
+    }
+    if (record.id !== undefined) detectString(c, record.id, idDetectors);
+    return stats;
+  };
+
+  const maskScannedError = (json: ScannedJson, records: readonly RecordView[], edits: JsonEdit[]): MaskStats => {
+    const stats = emptyStats(rulesApplied, rulesExempted);
+    if (applied.length === 0) return stats;
+    const c: Pass = { json, edits, stats, done: new Set() };
+    for (const record of records) maskFields(c, record);
+    detectIn(c, json.root, false);
+    return stats;
+  };
+
+  /** The JavaScript-value forms run the same pass over the value's JSON text. */
+  const maskValue = (value: unknown, run: (json: ScannedJson, edits: JsonEdit[]) => MaskStats): { value: unknown; stats: MaskStats } => {
+    const source = Buffer.from(JSON.stringify(value) ?? 'null', 'utf8');
+    const json = scanJson(source, MAX_MASK_DEPTH);
+    const edits: JsonEdit[] = [];
+    const stats = run(json, edits);
+    if (edits.length === 0) return { value, stats };
+    return { value: replaceContents(value, JSON.parse(splice(source, edits).toString('utf8'))), stats };
   };
 
   return Object.freeze({
@@ -221,61 +378,46 @@ function buildPlan(applied: readonly CompiledRule[], exempted: readonly Compiled
     rulesExempted,
     masks: applied.length > 0,
     maskRecord(data: Record<string, unknown>): MaskStats {
-      const stats = emptyStats(rulesApplied, rulesExempted);
-      if (applied.length === 0) return stats;
-      const done: Done = new Map();
-      for (const target of targets) {
-        visitPath(data, target.segments, 0, done, (container, key) => {
-          const value = container[key as keyof typeof container] as unknown;
-          if (value === null || value === undefined) return;
-          (container as Record<string | number, unknown>)[key] = maskWhole(value, target.style, stats, 0);
-          stats.fieldsMasked[target.path] = (stats.fieldsMasked[target.path] ?? 0) + 1;
-        });
-      }
-      if (detectors.length > 0) detectIn(data, done, stats, 0);
-      return stats;
+      return maskValue(data, (json, edits) => {
+        const parts: Record<string, JsonNode> = {};
+        if (json.root.kind === 'object') for (const m of json.root.members) parts[stringValue(json, m.key)] = m.value;
+        return maskScannedRecord(json, { parts }, edits);
+      }).stats;
     },
     maskLooseJson(value: unknown) {
+      return maskValue(value, (json, edits) => maskScannedError(json, [], edits));
+    },
+    maskScannedRecord,
+    maskScannedError,
+    maskText(text: string) {
       const stats = emptyStats(rulesApplied, rulesExempted);
-      if (applied.length === 0 || detectors.length === 0) return { value, stats };
-      return { value: detectIn(value, new Map(), stats, 0), stats };
+      return { text: applied.length === 0 ? text : maskString(text, detectors, stats), stats };
     },
   });
 }
 
-/** container -> keys already masked as designated fields */
-type Done = Map<object, Set<string | number>>;
-
-/**
- * Calls `visit` for every location the path names. Arrays on the way are entered element by element
- * (metadata.contacts.email reaches each contact's email); `*` stands for any one key; a key that
- * itself contains dots (Chroma metadata is flat: "customer.ssn") is matched as well as nesting.
- */
-function visitPath(node: unknown, segments: readonly string[], i: number, done: Done, visit: (container: object, key: string | number) => void, depth = 0): void {
-  if (depth > MAX_MASK_DEPTH) throw new Error(`the response nests deeper than ${MAX_MASK_DEPTH} levels`);
-  if (Array.isArray(node)) {
-    for (const element of node) visitPath(element, segments, i, done, visit, depth + 1);
-    return;
-  }
-  if (typeof node !== 'object' || node === null) return;
-  const obj = node as Record<string, unknown>;
-  const step = (key: string, next: number) => {
-    if (done.get(obj)?.has(key)) return;
-    if (next === segments.length) {
-      visit(obj, key);
-      let keys = done.get(obj);
-      if (!keys) done.set(obj, (keys = new Set()));
-      keys.add(key);
-    } else {
-      visitPath(obj[key], segments, next, done, visit, depth + 1);
+function keysFrom(segments: readonly string[]): PathKey[][] {
+  return segments.map((_, i) => {
+    const keys: PathKey[] = [];
+    for (let k = i + 1; k <= segments.length; k++) {
+      const key = segments.slice(i, k).join('.');
+      keys.push({ key, bytes: Buffer.byteLength(key), next: k });
     }
-  };
-  if (segments[i] === '*') {
-    for (const key of Object.keys(obj)) step(key, i + 1);
-    return;
+    return keys;
+  });
+}
+
+/** Puts `next` into `target` where the caller holds it (objects and arrays edited in place). */
+function replaceContents(target: unknown, next: unknown): unknown {
+  if (Array.isArray(target) && Array.isArray(next)) {
+    target.splice(0, target.length, ...(next as unknown[]));
+    return target;
   }
-  for (let k = i + 1; k <= segments.length; k++) {
-    const key = segments.slice(i, k).join('.');
-    if (Object.hasOwn(obj, key)) step(key, k);
+  if (typeof target === 'object' && target !== null && typeof next === 'object' && next !== null && !Array.isArray(target)) {
+    const obj = target as Record<string, unknown>;
+    for (const key of Object.keys(obj)) delete obj[key];
+    Object.assign(obj, next);
+    return target;
   }
+  return next;
 }

@@ -1,12 +1,16 @@
+import { isUtf8 } from 'node:buffer';
 import { brotliDecompressSync, gunzipSync, inflateRawSync, inflateSync, type ZlibOptions } from 'node:zlib';
 import { VecgateError } from '../errors';
-import type { MaskPlan } from './masker';
+import { type JsonEdit, JsonTooDeepError, type ScannedJson, scanJson, splice } from './json-scan';
+import { MAX_MASK_DEPTH, type MaskPlan } from './masker';
 import { addStats, emptyStats, type MaskStats, type RecordView } from './types';
 
 /**
  * A whole upstream response in, the same response masked out. Anything that stands in the way of
  * masking safely (a coding or content type vecgate cannot read, malformed JSON, a body over the
  * limit, a shape the dialect does not know) refuses the response: it is never passed on unmasked.
+ * The JSON is scanned once and the masked strings are spliced into the original bytes: numbers keep
+ * their exact digits and vectors are only validated, never rebuilt.
  */
 
 export interface BufferedResponse {
@@ -27,7 +31,9 @@ export interface MaskedResponse {
 export interface MaskResponseOptions {
   plan: MaskPlan;
   /** the dialect's record views of a successful response's JSON; undefined for a shape it does not know */
-  records: (json: unknown) => RecordView[] | undefined;
+  records: (json: ScannedJson) => RecordView[] | undefined;
+  /** record-shaped parts of an error body, where designated fields apply too; none when left out */
+  errorRecords?: (json: ScannedJson) => RecordView[];
   /** cap on the body as received and as decoded */
   maxBodyBytes: number;
 }
@@ -60,43 +66,33 @@ export function maskHttpResponse(response: BufferedResponse, options: MaskRespon
   const decoded = decode(response.body, single(headers['content-encoding']), maxBodyBytes);
   const media = mediaType(single(headers['content-type']));
   const isError = response.status >= 400;
-  let text: string;
-  try {
-    text = new TextDecoder('utf-8', { fatal: true }).decode(decoded);
-  } catch (err) {
-    throw refuse('the body is not valid UTF-8', err);
-  }
+  // isUtf8 runs at memory speed; the body is decoded only where a string is looked at
+  if (!isUtf8(decoded)) throw refuse('the body is not valid UTF-8');
 
-  let output: string;
+  let body: Buffer;
   try {
     if (media.kind === 'json') {
-      let json: unknown;
+      let json: ScannedJson;
       try {
-        json = JSON.parse(text);
+        json = scanJson(decoded, MAX_MASK_DEPTH);
       } catch (err) {
+        if (err instanceof JsonTooDeepError) throw refuse(`its JSON nests deeper than ${MAX_MASK_DEPTH} levels`, err);
         throw refuse('the body is not valid JSON although its content type says so', err);
       }
-      if (/\d{16}/.test(text) && hasImpreciseInteger(json)) {
-        throw refuse('it holds an integer beyond 2^53, which re-serialising the masked JSON would change');
-      }
+      const edits: JsonEdit[] = [];
       if (isError) {
-        const masked = plan.maskLooseJson(json);
-        addStats(stats, masked.stats);
-        json = masked.value;
+        addStats(stats, plan.maskScannedError(json, options.errorRecords?.(json) ?? [], edits));
       } else {
         const views = options.records(json);
         if (views === undefined) throw refuse('its JSON is not a shape vecgate knows for this endpoint');
-        for (const view of views) {
-          addStats(stats, plan.maskRecord(view.data));
-          view.commit();
-        }
+        for (const view of views) addStats(stats, plan.maskScannedRecord(json, view, edits));
       }
-      output = JSON.stringify(json);
+      body = splice(decoded, edits);
     } else if (media.kind === 'text' && isError) {
       // Plain-text error bodies (proxies, some server errors) carry no records: the detectors run on the whole text.
-      const masked = plan.maskLooseJson(text);
+      const masked = plan.maskText(decoded.toString('utf8'));
       addStats(stats, masked.stats);
-      output = masked.value as string;
+      body = Buffer.from(masked.text, 'utf8');
     } else {
       throw refuse(`its content type ${media.shown} cannot be masked (only application/json and +json, and text/plain for errors)`);
     }
@@ -105,7 +101,6 @@ export function maskHttpResponse(response: BufferedResponse, options: MaskRespon
     throw refuse('masking failed on its content', err);
   }
 
-  const body = Buffer.from(output, 'utf8');
   const out = withoutUndefined(headers);
   for (const name of STALE) delete out[name];
   out['content-length'] = String(body.length);
@@ -162,18 +157,6 @@ function mediaType(header: string | undefined): Media {
   if (essence === 'application/json' || /^application\/[a-z0-9.!#$&^_-]+\+json$/.test(essence)) return { kind: 'json', shown };
   if (essence === 'text/plain') return { kind: 'text', shown };
   return { kind: 'other', shown };
-}
-
-/**
- * JSON.parse reads integers beyond 2^53 imprecisely, and JSON.stringify would then write a
- * different number: a metadata value would change silently. Such bodies are refused.
- */
-function hasImpreciseInteger(node: unknown, depth = 0): boolean {
-  if (depth > 1000) return false;
-  if (typeof node === 'number') return Number.isInteger(node) && !Number.isSafeInteger(node) && Math.abs(node) < 1e21;
-  if (Array.isArray(node)) return node.some((n) => hasImpreciseInteger(n, depth + 1));
-  if (typeof node === 'object' && node !== null) return Object.values(node).some((n) => hasImpreciseInteger(n, depth + 1));
-  return false;
 }
 
 function lowerCased(headers: Record<string, string | string[] | undefined>): Record<string, string | string[] | undefined> {

@@ -73,6 +73,14 @@ export function maskFieldLeaf(value: unknown, style: MaskStyle, ctx: StyleContex
   return FIELD_PLACEHOLDER;
 }
 
+/**
+ * The masked form of a number or boolean leaf given as its JSON source text: the exact digits are
+ * what the token is made of, so integers beyond 2^53 give their own tokens.
+ */
+export function maskFieldScalar(raw: string, style: MaskStyle, ctx: StyleContext): string {
+  return style === 'token' ? token(ctx, 'field', raw) : FIELD_PLACEHOLDER;
+}
+
 export function placeholderFor(detector: string): string {
   return `[${detector.toUpperCase()}]`;
 }

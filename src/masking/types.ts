@@ -1,11 +1,15 @@
+import type { JsonNode } from './json-scan';
+
 /**
- * One record of a response as masking sees it: `data` holds the parts that may carry personal data
- * (for Chroma: document, metadata, uri), never vectors, ids or distances. Masking edits `data` in
- * place; `commit()` writes the edited values back into the response.
+ * One record of a scanned response as masking sees it: `parts` are the nodes that may carry
+ * personal data (for Chroma: document, metadata, uri), never vectors or distances. Designated field
+ * paths start at a part name (metadata.email). The id is searched by the detectors (scanIds) but
+ * never masked whole as a field. Masking adds replacements of these nodes' source text; it never
+ * changes anything else.
  */
 export interface RecordView {
-  data: Record<string, unknown>;
-  commit(): void;
+  parts: Record<string, JsonNode | undefined>;
+  id?: JsonNode;
 }
 
 /**

@@ -1,6 +1,9 @@
 import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { type Classification, type ClassifyResult, type DialectName, dialectFor, OPERATION_CLASSES, type OperationClass } from '../../src/dialect';
+import { rawText, scanJson } from '../../src/masking/json-scan';
+
+const scanned = (body: unknown) => scanJson(Buffer.from(JSON.stringify(body)));
 import { VecgateError } from '../../src/errors';
 
 const chroma = dialectFor('chroma');
@@ -624,8 +627,11 @@ describe('Chroma dialect: where personal data sits in answers of the current rel
 
   it('a look-up by id or crn shows the collection metadata, as a look-up by name does', () => {
     for (const path of [`${P}/collections/by-id/${ID}`, `/api/v2/collections/${TENANT}:${DATABASE}:${NAME}`]) {
-      const views = chroma.maskableRecords(classified('GET', path), { id: ID, name: NAME, metadata: { owner: 'jane@example.com' } });
-      expect(views?.map((v) => v.data)).toEqual([{ metadata: { owner: 'jane@example.com' } }]);
+      const json = scanned({ id: ID, name: NAME, metadata: { owner: 'jane@example.com' } });
+      const views = chroma.maskableRecords(classified('GET', path), json);
+      expect(views?.map((v) => Object.keys(v.parts))).toEqual([['metadata']]);
+      const metadata = views?.[0]?.parts.metadata;
+      expect(metadata && rawText(json, metadata)).toBe('{"owner":"jane@example.com"}');
     }
   });
 
@@ -635,11 +641,11 @@ describe('Chroma dialect: where personal data sits in answers of the current rel
     ['attach', 'POST', `${C}/functions/attach`, { function_id: 'f', name: 'n', output_collection: 'docs-out' }, { attached_function: { id: ID, name: 'n' }, created: true }],
     ['detach', 'POST', `${C}/attached_functions/n/detach`, {}, { success: true }],
   ])('the answer of %s holds no record data', (_, method, path, body, answer) => {
-    expect(chroma.maskableRecords(classified(method, path, body), answer)).toEqual([]);
+    expect(chroma.maskableRecords(classified(method, path, body), scanned(answer))).toEqual([]);
   });
 
   it("an attached function's answer (free-form params) is a shape masking cannot vouch for", () => {
-    expect(chroma.maskableRecords(classified('GET', `${C}/functions/n`), { attached_function: { params: { note: 'jane@example.com' } } })).toBeUndefined();
+    expect(chroma.maskableRecords(classified('GET', `${C}/functions/n`), scanned({ attached_function: { params: { note: 'jane@example.com' } } }))).toBeUndefined();
   });
 });
 

@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { ChromaClient } from 'chromadb';
 import { startTestGateway, type TestGateway } from './support/gateway';
+import { rawRequest, statusOf } from './support/raw-http';
 import { startTap, type Tap } from './support/tap';
 import { testChromas, tokenFor } from '../support/stack';
 
@@ -123,6 +124,92 @@ describe.each(testChromas())('masking personal data in responses (THREATS 17, 18
       });
       expect(res.status).toBe(400);
       expect(await res.json()).toEqual({ error: 'InvalidArgumentError', message: 'record p9 of [EMAIL] is malformed' });
+    } finally {
+      tap.answer = undefined;
+    }
+  });
+
+  test('a heartbeat through a masked connection answers 200 with the exact integer (THREATS 37)', async () => {
+    const raw = await rawRequest(gw.port, `GET /api/v2/heartbeat HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: Bearer ${alice}\r\nConnection: close\r\n\r\n`);
+    expect(statusOf(raw)).toBe(200);
+    const digits = /"nanosecond heartbeat"\s*:\s*(\d+)/.exec(raw)?.[1];
+    expect(digits).toBeDefined();
+    const nanos = BigInt(digits as string);
+    // beyond 2^53 and within a minute of now: the digits are Chroma's, not a rounded double
+    expect(nanos > 2n ** 53n).toBe(true);
+    const now = BigInt(Date.now()) * 1_000_000n;
+    expect(nanos > now - 60_000_000_000n && nanos < now + 60_000_000_000n).toBe(true);
+  });
+
+  test('records holding integers beyond 2^53 are read back with their exact digits, personal data still masked (THREATS 37)', async () => {
+    const base = `/api/v2/tenants/default_tenant/databases/default_database/collections/${collectionId}`;
+    // JavaScript numbers cannot hold these: the body is written as text, straight to Chroma
+    const add = await fetch(`${chroma.url}${base}/add`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: '{"ids":["big1"],"embeddings":[[0.5,0.5,0.5]],"documents":["write to jane.doe@example.com"],"metadatas":[{"big":9007199254740993,"low":-9223372036854775807,"email":"jane.doe@example.com"}]}',
+    });
+    expect(add.status).toBeLessThan(300);
+    const res = await fetch(`${gw.url}${base}/get`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${alice}`, 'content-type': 'application/json' },
+      body: JSON.stringify({ ids: ['big1'], include: ['documents', 'metadatas'] }),
+    });
+    expect(res.status).toBe(200);
+    const text = await res.text();
+    expect(text).toMatch(/"big"\s*:\s*9007199254740993\b/);
+    expect(text).toMatch(/"low"\s*:\s*-9223372036854775807\b/);
+    expect(text).not.toContain('jane.doe@example.com');
+    expect(text).toContain('write to [EMAIL]');
+    expect(text).toMatch(/"email"\s*:\s*"\[REDACTED\]"/);
+  });
+
+  test('an e-mail address used as a metadata key or as a record id is masked', async () => {
+    const base = `/api/v2/tenants/default_tenant/databases/default_database/collections/${collectionId}`;
+    const add = await fetch(`${chroma.url}${base}/add`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ ids: ['max.roe@example.com'], embeddings: [[0.3, 0.3, 0.3]], documents: ['keyed'], metadatas: [{ 'jane.doe@example.com': 'owner', team: 'ml' }] }),
+    });
+    expect(add.status).toBeLessThan(300);
+    const res = await fetch(`${gw.url}${base}/get`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${alice}`, 'content-type': 'application/json' },
+      body: JSON.stringify({ ids: ['max.roe@example.com'], include: ['documents', 'metadatas'] }),
+    });
+    expect(res.status).toBe(200);
+    const text = await res.text();
+    expect(text).not.toMatch(/max\.roe|jane\.doe/);
+    const body = JSON.parse(text) as { ids: string[]; metadatas: Record<string, unknown>[] };
+    expect(body.ids).toEqual(['[EMAIL]']);
+    expect(body.metadatas[0]).toMatchObject({ '[EMAIL]': 'owner' });
+  });
+
+  test('an error body echoing a designated field is masked, though no detector finds its value', async () => {
+    tap.answer = {
+      status: 400,
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ error: 'InvalidArgumentError', message: 'metadata rejected', metadatas: [{ email: 'Jane Roe', note: 'x' }], metadata: { email: 'Max Roe' } }),
+    };
+    try {
+      const res = await fetch(`${gw.url}/api/v2/tenants/default_tenant/databases/default_database/collections/${collectionId}/get`, {
+        method: 'POST',
+        headers: { authorization: `Bearer ${alice}`, 'content-type': 'application/json' },
+        body: JSON.stringify({ ids: ['p1'] }),
+      });
+      expect(res.status).toBe(400);
+      expect(await res.json()).toEqual({ error: 'InvalidArgumentError', message: 'metadata rejected', metadatas: [{ email: '[REDACTED]', note: 'x' }], metadata: { email: '[REDACTED]' } });
+    } finally {
+      tap.answer = undefined;
+    }
+  });
+
+  test('an answer that cannot hold personal data is passed as it came, even an error page a masked caller could not otherwise get (THREATS 37)', async () => {
+    tap.answer = { status: 503, headers: { 'content-type': 'text/html' }, body: '<h1>warming up</h1>' };
+    try {
+      const res = await fetch(`${gw.url}/api/v2/version`, { headers: { authorization: `Bearer ${alice}` } });
+      expect(res.status).toBe(503);
+      expect(await res.text()).toBe('<h1>warming up</h1>');
     } finally {
       tap.answer = undefined;
     }

@@ -1,6 +1,7 @@
-import { chromaMaskableRecords } from '../../src/dialect/chroma/records';
+import { chromaErrorRecords, chromaMaskableRecords, chromaMayHoldPersonalData } from '../../src/dialect/chroma/records';
 import type { Classification } from '../../src/dialect/types';
 import { maskingRuleSchema } from '../../src/masking/config';
+import { type JsonEdit, scanJson, splice } from '../../src/masking/json-scan';
 import { compileMasking } from '../../src/masking/masker';
 
 const classification = (endpoint: string): Classification => ({ endpoint, operation: 'read', collections: [], bulk: false, reason: 'test' });
@@ -12,15 +13,26 @@ const plan = compileMasking(
 ).planFor({ connection: 'prod', collections: ['customers'], groups: [] });
 if (!plan) throw new Error('expected a plan');
 
-/** What the gateway does with a successful response: mask every record view, then commit it. */
+/** a body as JSON text (given as text to keep what JSON.stringify cannot write, such as -0) */
+const scanned = (body: unknown) => scanJson(Buffer.from(typeof body === 'string' ? body : JSON.stringify(body)));
+const recordsOf = (endpoint: string, body: unknown) => chromaMaskableRecords(classification(endpoint), scanned(body));
+
+/** What the gateway does with a successful response: mask every record view, splice the replacements in. */
 function maskBody(endpoint: string, body: unknown): unknown {
-  const views = chromaMaskableRecords(classification(endpoint), body);
+  const json = scanned(body);
+  const views = chromaMaskableRecords(classification(endpoint), json);
   if (views === undefined) throw new Error('unknown shape');
-  for (const v of views) {
-    plan?.maskRecord(v.data);
-    v.commit();
-  }
-  return body;
+  const edits: JsonEdit[] = [];
+  for (const v of views) plan?.maskScannedRecord(json, v, edits);
+  return JSON.parse(splice(json.source, edits).toString('utf8'));
+}
+
+/** The masked JSON text, as the gateway sends it. */
+function maskText(endpoint: string, text: string): string {
+  const json = scanned(text);
+  const edits: JsonEdit[] = [];
+  for (const v of chromaMaskableRecords(classification(endpoint), json) ?? []) plan?.maskScannedRecord(json, v, edits);
+  return splice(json.source, edits).toString('utf8');
 }
 
 const getBody = () => ({
@@ -40,7 +52,8 @@ describe('Chroma get', () => {
   test('documents, metadata and uris are masked; ids and embeddings are deep-equal to the input', () => {
     const input = getBody();
     const original = structuredClone(input);
-    const out = maskBody('chroma.collection_get', input) as ReturnType<typeof getBody>;
+    const text = JSON.stringify(input).replace('[123456789,0,0]', '[123456789,0,-0]');
+    const out = maskBody('chroma.collection_get', text) as ReturnType<typeof getBody>;
     expect(out.documents).toEqual(['mail [EMAIL]', null, 'nothing here']);
     expect(out.metadatas).toEqual([{ ssn: '[REDACTED]', owner: '[EMAIL]' }, null, { ip: '[IPV4]', n: 7 }]);
     expect(out.uris).toEqual(['s3://bucket/[EMAIL].txt', null, null]);
@@ -49,14 +62,23 @@ describe('Chroma get', () => {
     expect(out.include).toEqual(original.include);
   });
 
+  test('the masked text is the original text with only the masked strings replaced: numbers keep their digits', () => {
+    const text = '{"ids":["r1"],"documents":["mail jane@example.com"],"metadatas":[{"big":9007199254740993,"low":-9223372036854775807,"f":1.50,"e":1E+2}],\n "embeddings":[[0.30000001192092896, -0, 1e-7]],"include":["documents"]}';
+    expect(maskText('chroma.collection_get', text)).toBe(text.replace('mail jane@example.com', 'mail [EMAIL]'));
+  });
+
+  test('ids and metadata keys are searched by the detectors; never masked whole by a field', () => {
+    const text = '{"ids":["jane@example.com","r2"],"metadatas":[{"ops@example.com":1,"ssn":"x"},null],"include":[]}';
+    expect(JSON.parse(maskText('chroma.collection_get', text))).toEqual({ ids: ['[EMAIL]', 'r2'], metadatas: [{ '[EMAIL]': 1, ssn: '[REDACTED]' }, null], include: [] });
+  });
+
   test('columns that were not included stay null', () => {
     const body = { ids: ['a'], documents: ['jane@example.com'], metadatas: null, uris: null, embeddings: null, include: ['documents'] };
-    maskBody('chroma.collection_get', body);
-    expect(body).toEqual({ ids: ['a'], documents: ['[EMAIL]'], metadatas: null, uris: null, embeddings: null, include: ['documents'] });
+    expect(maskBody('chroma.collection_get', body)).toEqual({ ids: ['a'], documents: ['[EMAIL]'], metadatas: null, uris: null, embeddings: null, include: ['documents'] });
   });
 
   test('an empty result has no records', () => {
-    expect(chromaMaskableRecords(classification('chroma.collection_get'), { ids: [], documents: [], metadatas: [], include: [] })).toEqual([]);
+    expect(recordsOf('chroma.collection_get', { ids: [], documents: [], metadatas: [], include: [] })).toEqual([]);
   });
 });
 
@@ -84,17 +106,17 @@ describe('Chroma query: arrays nested one level deeper, several queries', () => 
   });
 
   test('one view per record across all queries', () => {
-    expect(chromaMaskableRecords(classification('chroma.collection_query'), queryBody())).toHaveLength(3);
+    expect(recordsOf('chroma.collection_query', queryBody())).toHaveLength(3);
   });
 });
 
 describe('Chroma search (>= 1.1): a column of one search may be null', () => {
   test('masks the present columns', () => {
     const body = { ids: [['a'], ['b']], documents: [['jane@example.com'], null], metadatas: [null, [{ e: 'x@example.org' }]], embeddings: [null, null], scores: [[0.9], [0.8]], select: [['#document'], ['#metadata']] };
-    maskBody('chroma.collection_search', body);
-    expect(body.documents).toEqual([['[EMAIL]'], null]);
-    expect(body.metadatas).toEqual([null, [{ e: '[EMAIL]' }]]);
-    expect(body.scores).toEqual([[0.9], [0.8]]);
+    const out = maskBody('chroma.collection_search', body) as typeof body;
+    expect(out.documents).toEqual([['[EMAIL]'], null]);
+    expect(out.metadatas).toEqual([null, [{ e: '[EMAIL]' }]]);
+    expect(out.scores).toEqual([[0.9], [0.8]]);
   });
 });
 
@@ -102,16 +124,14 @@ describe('collections: their metadata is data', () => {
   const collection = (metadata: unknown) => ({ id: ID, name: 'customers', metadata, tenant: 't', database: 'd', configuration_json: {}, log_position: 0, version: 0 });
 
   test.each(['chroma.get_collection', 'chroma.create_collection', 'chroma.fork_collection'])('%s', (endpoint) => {
-    const body = collection({ owner: 'jane@example.com' });
-    maskBody(endpoint, body);
-    expect(body.metadata).toEqual({ owner: '[EMAIL]' });
-    expect(body.id).toBe(ID);
+    const out = maskBody(endpoint, collection({ owner: 'jane@example.com' })) as ReturnType<typeof collection>;
+    expect(out.metadata).toEqual({ owner: '[EMAIL]' });
+    expect(out.id).toBe(ID);
   });
 
   test('list_collections masks every collection; null metadata stays null', () => {
-    const body = [collection({ owner: 'jane@example.com' }), collection(null)];
-    maskBody('chroma.list_collections', body);
-    expect(body.map((c) => c.metadata)).toEqual([{ owner: '[EMAIL]' }, null]);
+    const out = maskBody('chroma.list_collections', [collection({ owner: 'jane@example.com' }), collection(null)]) as ReturnType<typeof collection>[];
+    expect(out.map((c) => c.metadata)).toEqual([{ owner: '[EMAIL]' }, null]);
   });
 });
 
@@ -133,11 +153,11 @@ describe('shapes the function does not understand: undefined, so the caller fail
     ['list_collections: one bad entry', 'chroma.list_collections', [{ id: ID, name: 'x' }, 'y']],
     ['an endpoint this function does not know', 'chroma.something_new', { ids: [] }],
   ])('%s', (_name, endpoint, body) => {
-    expect(chromaMaskableRecords(classification(endpoint), body)).toBeUndefined();
+    expect(recordsOf(endpoint, body)).toBeUndefined();
   });
 
   test('unknown keys that are null are fine (a server leaving out a column)', () => {
-    expect(chromaMaskableRecords(classification('chroma.collection_get'), { ids: ['a'], include: [], data: null })).toHaveLength(1);
+    expect(recordsOf('chroma.collection_get', { ids: ['a'], include: [], data: null })).toHaveLength(1);
   });
 });
 
@@ -154,6 +174,46 @@ describe('endpoints without record data: nothing to mask', () => {
     'chroma.delete_collection',
     'chroma.update_collection',
   ])('%s', (endpoint) => {
-    expect(chromaMaskableRecords(classification(endpoint), { anything: 'jane@example.com' })).toEqual([]);
+    expect(recordsOf(endpoint, { anything: 'jane@example.com' })).toEqual([]);
+  });
+});
+
+describe('which answers may hold personal data (only those are read and masked)', () => {
+  const ref = [{ kind: 'id' as const, id: ID }];
+  test.each<[string, string, boolean, number, boolean]>([
+    ['a heartbeat', 'chroma.heartbeat', false, 200, false],
+    ['a failed heartbeat', 'chroma.heartbeat', false, 500, false],
+    ['the version', 'chroma.version', false, 200, false],
+    ['a record count', 'chroma.collection_count', true, 200, false],
+    ['an add acknowledgement', 'chroma.collection_add', true, 201, false],
+    ['a failed add: its error may echo the records', 'chroma.collection_add', true, 400, true],
+    ['a get', 'chroma.collection_get', true, 200, true],
+    ['a failed get', 'chroma.collection_get', true, 404, true],
+    ['a query', 'chroma.collection_query', true, 200, true],
+    ['a collection listing (metadata)', 'chroma.list_collections', false, 200, true],
+    ['a failed database listing', 'chroma.list_databases', false, 500, false],
+    ['an endpoint this table does not know: assumed to', 'chroma.something_new', false, 200, true],
+  ])('%s', (_name, endpoint, named, status, expected) => {
+    const c = { ...classification(endpoint), collections: named ? ref : [] };
+    expect(chromaMayHoldPersonalData(c, status)).toBe(expected);
+  });
+});
+
+describe('record-shaped parts of an error body', () => {
+  test('metadatas, documents and uris lists (flat or nested) and metadata, document, uri members anywhere', () => {
+    const json = scanned({ error: 'x', detail: { metadatas: [{ a: 1 }, null], documents: [['d1'], ['d2']], nested: [{ metadata: { b: 2 }, uri: 'u' }] } });
+    const parts = chromaErrorRecords(json).map((v) => Object.entries(v.parts).map(([k, n]) => [k, n?.kind]));
+    expect(parts).toEqual([
+      [['metadata', 'object']],
+      [['metadata', 'null']],
+      [['document', 'string']],
+      [['document', 'string']],
+      [['metadata', 'object']],
+      [['uri', 'string']],
+    ]);
+  });
+
+  test('an error body without such members has none', () => {
+    expect(chromaErrorRecords(scanned({ error: 'NotFound', message: 'no collection' }))).toEqual([]);
   });
 });

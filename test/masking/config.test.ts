@@ -16,6 +16,8 @@ describe('a masking rule', () => {
       fields: [],
       detectors: ['email'],
       customPatterns: [],
+      scanKeys: true,
+      scanIds: true,
       style: 'placeholder',
       exemptGroups: [],
     });

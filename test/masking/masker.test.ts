@@ -96,7 +96,7 @@ describe('designated fields', () => {
 });
 
 describe('detectors on every string of the record', () => {
-  test('documents, metadata values at any depth, strings in arrays; numbers and keys untouched', () => {
+  test('documents, metadata values and keys at any depth, strings in arrays; numbers untouched', () => {
     const data = {
       document: 'Call +49 30 1234567 or mail jane@example.com about card 4111 1111 1111 1111.',
       metadata: { owner: 'ops@example.com', n: 4111111111111111, nested: { list: ['10.0.0.1', 'ok'] }, 'jane@example.com': true },
@@ -105,11 +105,33 @@ describe('detectors on every string of the record', () => {
     const stats = planOf([{ id: 'd', detectors: ['email', 'phone', 'payment_card', 'ipv4'] }]).maskRecord(data);
     expect(data).toEqual({
       document: 'Call [PHONE] or mail [EMAIL] about card [PAYMENT_CARD].',
-      metadata: { owner: '[EMAIL]', n: 4111111111111111, nested: { list: ['[IPV4]', 'ok'] }, 'jane@example.com': true },
+      metadata: { owner: '[EMAIL]', n: 4111111111111111, nested: { list: ['[IPV4]', 'ok'] }, '[EMAIL]': true },
       uri: 'https://example.com/users/[EMAIL]',
     });
-    expect(stats.detectorsFired).toEqual({ phone: 1, email: 3, payment_card: 1, ipv4: 1 });
-    expect(stats.valuesMasked).toBe(4);
+    expect(stats.detectorsFired).toEqual({ phone: 1, email: 4, payment_card: 1, ipv4: 1 });
+    expect(stats.valuesMasked).toBe(5);
+  });
+
+  test('scanKeys: false leaves object keys alone; values are still searched', () => {
+    const data = { metadata: { 'jane@example.com': 'ops@example.com' } };
+    const stats = planOf([{ id: 'd', detectors: ['email'], scanKeys: false }]).maskRecord(data);
+    expect(data).toEqual({ metadata: { 'jane@example.com': '[EMAIL]' } });
+    expect(stats.detectorsFired).toEqual({ email: 1 });
+  });
+
+  test('keys inside a designated field are still searched; its values are masked as the field', () => {
+    const data = { metadata: { contact: { 'jane@example.com': 'Jane Roe' } } };
+    planOf([{ id: 'd', fields: ['metadata.contact'], detectors: ['email'] }]).maskRecord(data);
+    expect(data).toEqual({ metadata: { contact: { '[EMAIL]': '[REDACTED]' } } });
+  });
+
+  test('keys of two rules: a rule without scanKeys does not search keys with its detectors', () => {
+    const data = { metadata: { 'jane@example.com': 1, '10.0.0.1': 2 } };
+    planOf([
+      { id: 'mail', detectors: ['email'] },
+      { id: 'ip', detectors: ['ipv4'], scanKeys: false },
+    ]).maskRecord(data);
+    expect(data).toEqual({ metadata: { '[EMAIL]': 1, '10.0.0.1': 2 } });
   });
 
   test('styles per type in one text', () => {
@@ -197,21 +219,21 @@ describe('explain', () => {
   const masker = compileMasking(
     [
       rule({ id: 'crm', description: 'customer PII', collections: ['customers'], fields: ['metadata.email', { path: 'metadata.name', style: 'partial' }], detectors: ['phone'], exemptGroups: ['pii-readers'] }),
-      rule({ id: 'cards', detectors: ['payment_card'], customPatterns: [{ name: 'employee_id', pattern: 'EMP-\\d{6}' }], style: 'partial' }),
+      rule({ id: 'cards', detectors: ['payment_card'], customPatterns: [{ name: 'employee_id', pattern: 'EMP-\\d{6}' }], style: 'partial', scanKeys: false }),
     ],
     { tokenKey: undefined },
   );
 
   test('says which rules mask what for these groups', () => {
     expect(masker.explain(ask())).toEqual([
-      'Masking rule "crm" (customer PII) masks the whole value of metadata.email (placeholder), metadata.name (partial), and every phone found in any other string (placeholder) in responses from collection "customers" of connection "prod".',
-      'Masking rule "cards" masks every payment_card, employee_id found in any other string (partial) in responses from collection "customers" of connection "prod".',
+      'Masking rule "crm" (customer PII) masks the whole value of metadata.email (placeholder), metadata.name (partial), and every phone found in any other string, object key or record id (placeholder) in responses from collection "customers" of connection "prod".',
+      'Masking rule "cards" masks every payment_card, employee_id found in any other string or record id (partial) in responses from collection "customers" of connection "prod".',
     ]);
   });
 
   test('names the exempting group', () => {
     expect(masker.explain(ask({ groups: ['pii-readers'] }))[1]).toBe(
-      'Masking rule "crm" would mask the whole value of metadata.email (placeholder), metadata.name (partial), and every phone found in any other string (placeholder), but group pii-readers is exempt: clear text for this caller (groups: pii-readers), audited as exempt.',
+      'Masking rule "crm" would mask the whole value of metadata.email (placeholder), metadata.name (partial), and every phone found in any other string, object key or record id (placeholder), but group pii-readers is exempt: clear text for this caller (groups: pii-readers), audited as exempt.',
     );
   });
 

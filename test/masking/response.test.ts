@@ -1,5 +1,5 @@
 import { brotliCompressSync, deflateRawSync, deflateSync, gzipSync } from 'node:zlib';
-import { chromaMaskableRecords } from '../../src/dialect/chroma/records';
+import { chromaErrorRecords, chromaMaskableRecords } from '../../src/dialect/chroma/records';
 import type { Classification } from '../../src/dialect/types';
 import { ERROR_STATUS, VecgateError } from '../../src/errors';
 import { maskingRuleSchema } from '../../src/masking/config';
@@ -120,7 +120,8 @@ describe('responses that cannot be masked safely are refused, never passed on', 
     ['a corrupt gzip body', response(Buffer.from('not gzip at all'), { 'content-encoding': 'gzip' }), /gzip encoding is corrupt/],
     ['a JSON shape the dialect does not know', response({ rows: [{ document: 'jane@example.com' }] }), /not a shape vecgate knows/],
     ['a partial (range) response', response(getBody, { 'content-range': 'bytes 0-10/100' }, 206), /partial \(range\) response/],
-    ['an integer beyond 2^53 (re-serialising would change it)', response('{"ids":["a"],"metadatas":[{"n":12345678901234567890}],"include":[]}'), /integer beyond 2\^53/],
+    ['JSON nested deeper than 256 levels', response(`{"ids":["a"],"metadatas":[{"n":${'['.repeat(300)}${']'.repeat(300)}}],"include":[]}`), /nests deeper than 256 levels/],
+    ['a valid body followed by more text', response(`${JSON.stringify(getBody)} {"documents":["jane@example.com"]}`), /not valid JSON/],
   ])('%s', (_name, res, message) => {
     const err = refusal(() => maskHttpResponse(res, options()));
     expect(err.code).toBe('MASKING_FAILED');
@@ -146,6 +147,15 @@ describe('error bodies', () => {
     const out = maskHttpResponse(response(gzipSync(JSON.stringify(body)), { 'content-encoding': 'gzip' }, 404), options());
     expect(JSON.parse(out.body.toString('utf8'))).toEqual({ error: 'InvalidArgumentError', message: 'no record r9 for [EMAIL]' });
     expect(out.stats.detectorsFired).toEqual({ email: 1 });
+  });
+
+  test('designated fields apply to record-shaped members of an error body, nested ones included', () => {
+    const body = { error: 'InvalidArgumentError', metadata: { ssn: 'AB 12', metadata: { ssn: 'CD 34' } }, metadatas: [{ ssn: 'EF 56' }] };
+    const out = maskHttpResponse(response(body, {}, 400), options({ errorRecords: chromaErrorRecords }));
+    expect(JSON.parse(out.body.toString('utf8'))).toEqual({ error: 'InvalidArgumentError', metadata: { ssn: '[REDACTED]', metadata: { ssn: '[REDACTED]' } }, metadatas: [{ ssn: '[REDACTED]' }] });
+    const whole = compileMasking([maskingRuleSchema.parse({ id: 'm', fields: ['metadata'] })], { tokenKey: undefined }).planFor({ connection: 'c', collections: [], groups: [] }) as MaskPlan;
+    const twice = maskHttpResponse(response(body, {}, 400), options({ plan: whole, errorRecords: chromaErrorRecords }));
+    expect(JSON.parse(twice.body.toString('utf8')).metadata).toEqual({ ssn: '[REDACTED]', metadata: { ssn: '[REDACTED]' } });
   });
 
   test('problem+json and text/plain error bodies too', () => {
@@ -180,8 +190,15 @@ describe('nothing to mask', () => {
     expect(out.stats.valuesMasked).toBe(0);
   });
 
-  test('an endpoint without record data is re-served as parsed', () => {
-    const out = maskHttpResponse(response({ 'nanosecond heartbeat': 1718000000000000 }), options({ records: () => [] }));
-    expect(JSON.parse(out.body.toString('utf8'))).toEqual({ 'nanosecond heartbeat': 1718000000000000 });
+  test('an endpoint without record data is re-served byte for byte, integers beyond 2^53 included', () => {
+    const text = '{"nanosecond heartbeat": 1764513245123456789}';
+    const out = maskHttpResponse(response(text), options({ records: () => [] }));
+    expect(out.body.toString('utf8')).toBe(text);
+  });
+
+  test('integers beyond 2^53 in records keep their exact digits; the strings around them are masked', () => {
+    const text = '{"ids":["a"],"documents":["mail jane@example.com"],"metadatas":[{"n":12345678901234567890,"m":-9223372036854775808,"ssn":"1"}],"include":[]}';
+    const out = maskHttpResponse(response(text), options());
+    expect(out.body.toString('utf8')).toBe(text.replace('jane@example.com', '[EMAIL]').replace('"ssn":"1"', '"ssn":"[REDACTED]"'));
   });
 });

@@ -4,7 +4,7 @@ import { chromaCollectionsInResponse, chromaRevealsCollections } from './collect
 import { describeChromaRequest } from './describe';
 import { chromaErrorBody } from './error-body';
 import { chromaListCollectionsTarget } from './list-collections-target';
-import { chromaMaskableRecords } from './records';
+import { chromaErrorRecords, chromaMaskableRecords, chromaMayHoldPersonalData } from './records';
 
 /**
  * Chroma >= 1.0 over HTTP. Clients send their key as `x-chroma-token` (or as Authorization: Bearer,
@@ -19,6 +19,8 @@ export const chromaDialect: Dialect = Object.freeze({
   revealsCollections: chromaRevealsCollections,
   collectionsInResponse: chromaCollectionsInResponse,
   listCollectionsTarget: chromaListCollectionsTarget,
+  mayHoldPersonalData: chromaMayHoldPersonalData,
   maskableRecords: chromaMaskableRecords,
   describeRequest: describeChromaRequest,
+  maskableErrorRecords: chromaErrorRecords,
 });
