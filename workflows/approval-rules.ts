@@ -77,6 +77,12 @@ export function refusalMessage(state: ApprovalState, input: DecisionInput, refus
     }
     case 'REASON_REQUIRED':
       return 'A denial needs a reason: deny again and say why.';
+    case 'UNSIGNED':
+      return 'This decision was not signed by the vecgate Slack app, so it does not count: decide in Slack.';
+    case 'BAD_SIGNATURE':
+      return 'This decision\'s signature is not from a trusted vecgate decider or does not cover this decision, so it does not count: decide in Slack.';
+    case 'STALE_SIGNATURE':
+      return 'This decision was signed too long ago (or before the request was made), so it does not count: decide again in Slack.';
   }
 }
 
@@ -195,6 +201,7 @@ export function requestProblem(request: ApprovalRequest): string | undefined {
   if (!p || !Array.isArray(p.approverGroups)) return 'policy.approverGroups is required';
   if (!isCount(p.timeoutMs) || !isCount(p.usableForMs)) return 'policy.timeoutMs and policy.usableForMs must be numbers of ms >= 0';
   if (p.maxGroupAgeMs !== undefined && !isCount(p.maxGroupAgeMs)) return 'policy.maxGroupAgeMs must be a number of ms >= 0';
+  if (request.deciderKeys !== undefined && !(Array.isArray(request.deciderKeys) && request.deciderKeys.every((k) => typeof k === 'string'))) return 'deciderKeys must be a list of hex public keys';
   if (!isCount(request.requestedAt)) return 'requestedAt must be ms since the epoch';
   return undefined;
 }

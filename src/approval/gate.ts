@@ -8,6 +8,7 @@ import { VecgateError } from '../errors';
 import type { Principal } from '../identity/types';
 import type { Decision } from '../policy/evaluate';
 import type { ApprovalPolicy, ApprovalRequest, ApprovalState, ClaimResult, ExecutionReport } from '../../workflows/approval-contract';
+import { verifyDecisionSignature } from '../../workflows/decision-signature';
 import { claim, report, startOrGetApproval, state } from './temporal-client';
 
 /** A high-risk request as the gateway holds it while it asks for approval. */
@@ -47,6 +48,8 @@ export interface ApprovalGateDeps {
   client: Client;
   taskQueue: string;
   holdMs: number;
+  /** the decider public keys (hex) this gateway trusts: approvals.deciderPublicKeys */
+  deciderKeys: readonly string[];
   /** where approvers are asked, told to the requester */
   where: string;
   /** groups older than this do not count for a decision (from the Slack settings) */
@@ -115,6 +118,11 @@ export function createApprovalGate(deps: ApprovalGateDeps): ApprovalGate {
         }
       }
       if (!result.granted) throw refusalError(result, deps.where);
+      const untrusted = untrustedGrant(result.state, request, held.approval, deps.deciderKeys);
+      if (untrusted) {
+        deps.logger.error({ approvalId: request.approvalId, problem: untrusted }, 'an approval granted without enough decisions signed by a trusted decider was not honoured');
+        throw new VecgateError('APPROVAL_UNTRUSTED', `Approval ${request.approvalId} was not given by a trusted approver (${untrusted}); the request was not run. Send it again to ask anew.`);
+      }
       const approvalId = request.approvalId;
       const grantId = result.grantId;
       return {
@@ -184,7 +192,36 @@ function approvalRequest(held: HeldRequest, deps: ApprovalGateDeps): ApprovalReq
     policy,
     requestedAt: deps.clock.now(),
     gatewayInstance: deps.instanceId,
+    deciderKeys: [...deps.deciderKeys],
   };
+}
+
+/**
+ * Why this gateway does not honour a grant, or undefined. Anyone who reaches Temporal can start the
+ * approval workflow first, under the same id, naming their own decider key; the workflow would then
+ * count their signatures. So the gateway does not take the workflow's word: it verifies each counted
+ * approval's signature again, against the keys in its own configuration and the request it computed,
+ * and applies its own rule's approver groups and count. Only the workflow code run by our worker is
+ * trusted to keep the history; Temporal access itself is guarded by TLS, mTLS or an API key.
+ */
+export function untrustedGrant(
+  state: ApprovalState,
+  request: Pick<ApprovalRequest, 'approvalId' | 'fingerprint' | 'requester'>,
+  rule: Pick<ApprovalSettings, 'approverGroups' | 'required'>,
+  deciderKeys: readonly string[],
+): string | undefined {
+  if (state.request.approvalId !== request.approvalId || state.request.fingerprint !== request.fingerprint) return 'the approval is for another request';
+  const asStarted = { ...state.request, deciderKeys: [...deciderKeys] };
+  const groups = new Set(rule.approverGroups);
+  const approvers = new Set<string>();
+  for (const d of state.decisions) {
+    const verified = verifyDecisionSignature(asStarted, { decisionId: d.decisionId, approver: d.approver, decision: d.decision, ...(d.reason !== undefined ? { reason: d.reason } : {}), ...(d.signature ? { signature: d.signature } : {}) }, d.at);
+    if (!verified.ok) return `a counted decision is not signed by a trusted decider (${verified.refusal})`;
+    if (d.decision === 'deny') return 'a counted decision denies it';
+    if (d.approver.subject === request.requester.subject) continue;
+    if (d.approver.groups.some((g) => groups.has(g))) approvers.add(d.approver.subject);
+  }
+  return approvers.size >= rule.required ? undefined : `${approvers.size} of ${rule.required} signed approvals from ${rule.approverGroups.join(', ')}`;
 }
 
 function refusalError(result: Extract<ClaimResult, { granted: false }>, where: string): VecgateError {

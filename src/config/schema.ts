@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { deciderPublicKeyHex } from '../approval/decider-keys';
 import { DIALECT_NAMES, OPERATION_CLASSES } from '../dialect/types';
 import { maskingSchema } from '../masking/config';
 
@@ -119,15 +120,86 @@ const slack = z.strictObject({
       requireSameEmail: z.boolean().default(true),
     })
     .optional(),
-  bindings: z.array(z.strictObject({ userId: z.string().regex(/^[UW][A-Z0-9]{2,}$/, 'must be a Slack user id (U...)'), subject: z.string().min(1), email: z.string().optional(), groups: z.array(z.string()) })).default([]),
+  bindings: z
+    .array(
+      z.strictObject({
+        userId: z.string().regex(/^[UW][A-Z0-9]{2,}$/, 'must be a Slack user id (U...)'),
+        subject: z.string().min(1),
+        email: z.string().optional(),
+        groups: z.array(z.string()),
+        /**
+         * when someone confirmed these groups at the identity provider (ISO date); the binding ages
+         * like a linked one (maxGroupAgeSeconds). Absent: stale, so it decides nothing until dated.
+         */
+        verifiedAt: z.iso
+          .datetime({ offset: true, error: 'must be an ISO date-time of the last check of these groups, e.g. 2026-11-30T09:00:00Z' })
+          .or(z.iso.date({ error: 'must be an ISO date, e.g. 2026-11-30' }))
+          .transform((d) => Date.parse(d))
+          .optional(),
+      }),
+    )
+    .default([]),
+  /**
+   * The worker's Ed25519 key (PKCS8 PEM) that signs every decision; its public key must be in
+   * approvals.deciderPublicKeys. In a file (decisionSigningKeyFile) or an environment variable.
+   */
+  decisionSigningKeyFile: z.string().min(1).optional(),
+  decisionSigningKeyEnv: envName.default('VECGATE_DECISION_SIGNING_KEY'),
 });
 
-const approvals = z.strictObject({
-  temporal: z.strictObject({
+/** A file the process reads at start (certificates, keys). */
+const filePath = z.string().min(1, 'must be the path of a file');
+
+/**
+ * How gateway, worker and CLI reach Temporal. Clients of the gateway must never reach it (whoever
+ * can talk to Temporal can start and signal workflows): keep it on a private network, and use TLS,
+ * mTLS or an API key so that only vecgate's processes get in.
+ */
+const temporal = z
+  .strictObject({
     address: z.string().regex(/^[^\s:]+:\d+$/, 'must be host:port of the Temporal frontend, e.g. 127.0.0.1:7233'),
     namespace: z.string().min(1).default('default'),
     taskQueue: z.string().min(1).default('vecgate-approvals'),
-  }),
+    /** TLS to the frontend; `{}` trusts the system's CAs */
+    tls: z
+      .strictObject({
+        /** PEM CA certificate(s) that signed the server's certificate (a private CA) */
+        serverCaFile: filePath.optional(),
+        /** the name in the server's certificate, when it differs from the address's host */
+        serverName: z.string().min(1).optional(),
+        /** mTLS: this process's client certificate and key (PEM) */
+        clientCertFile: filePath.optional(),
+        clientKeyFile: filePath.optional(),
+      })
+      .optional(),
+    /** the variable holding a Temporal Cloud API key (sent as a bearer token; implies TLS) */
+    apiKeyEnv: envName.optional(),
+  })
+  .superRefine((t, ctx) => {
+    if (t.tls && (t.tls.clientCertFile === undefined) !== (t.tls.clientKeyFile === undefined)) {
+      ctx.addIssue({ code: 'custom', path: ['tls', t.tls.clientCertFile ? 'clientKeyFile' : 'clientCertFile'], message: 'mTLS needs both clientCertFile and clientKeyFile' });
+    }
+  });
+
+/** A trusted decider's Ed25519 public key: SPKI PEM or base64 of the 32 raw bytes; used as hex. */
+const deciderPublicKey = z.string().transform((text, ctx) => {
+  try {
+    return deciderPublicKeyHex(text);
+  } catch (err) {
+    ctx.addIssue({ code: 'custom', message: `${(err as Error).message} (make one with: openssl genpkey -algorithm ed25519 -out decider.pem && openssl pkey -in decider.pem -pubout)` });
+    return z.NEVER;
+  }
+});
+
+const approvals = z.strictObject({
+  temporal,
+  /**
+   * Public keys of the deciders (the Slack app's signing key) whose signed decisions count; a list
+   * so keys can rotate (add the new one, move the worker to it, then remove the old one).
+   */
+  deciderPublicKeys: z
+    .array(deciderPublicKey, { error: 'list the decider public keys: the public half of approvals.slack.decisionSigningKeyFile/Env' })
+    .min(1, 'list at least one decider public key: the public half of the worker\'s decision signing key'),
   /** how long the gateway holds a high-risk request waiting for a decision before answering */
   holdSeconds: z.number().min(0).max(120).default(20),
   /**
@@ -206,3 +278,4 @@ export type GatewayConfig = Config['gateway'];
 export type ApprovalSettings = NonNullable<PolicyRule['approval']>;
 export type ApprovalsConfig = NonNullable<Config['approvals']>;
 export type SlackConfig = NonNullable<ApprovalsConfig['slack']>;
+export type TemporalConfig = ApprovalsConfig['temporal'];

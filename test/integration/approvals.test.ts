@@ -13,6 +13,7 @@ import { interactiveBody, postSigned } from '../../src/devstack/slack-signing';
 import { startTestGateway, TEST_RULES, type TestGateway } from './support/gateway';
 import { eventually } from './support/eventually';
 import { startTap, type Tap } from './support/tap';
+import { makeTestDecider } from '../support/decider';
 import { testStack, tokenFor } from '../support/stack';
 
 const NO_EMBEDDING = null as unknown as undefined;
@@ -22,6 +23,7 @@ const CHANNEL = 'C0APPROVALS';
 const BOT_TOKEN = 'xoxb-1111-2222-approvals';
 const SIGNING_SECRET = 'e2e-signing-secret-0123456789abcdef';
 const CAROL = { userId: 'U0CAROL', subject: 'u-1003-carol', email: 'carol@example.test', groups: ['data-stewards'] };
+const DECIDER = makeTestDecider();
 
 /**
  * The whole approval path on real servers: the chromadb client's bulk export is held by the
@@ -39,8 +41,17 @@ describe('high-risk requests wait for approval in Slack', () => {
   const rules = TEST_RULES.map((r) => (r.id === 'scientists-bulk-review' ? { ...r, approval: { approverGroups: ['data-stewards'], timeoutSeconds: 10, usableForSeconds: 60, reasonRequired: true } } : r));
   const approvalsConfig = (holdSeconds: number) => ({
     temporal: { address: testStack().temporalAddress, namespace: 'default', taskQueue },
+    deciderPublicKeys: [DECIDER.publicKeyPem],
     holdSeconds,
-    slack: { mode: 'http', workspace: TEAM, channel: CHANNEL, channelName: '#data-approvals', apiUrl: '', listen: { port: 0 }, bindings: [{ userId: CAROL.userId, subject: CAROL.subject, email: CAROL.email, groups: CAROL.groups }] },
+    slack: {
+      mode: 'http',
+      workspace: TEAM,
+      channel: CHANNEL,
+      channelName: '#data-approvals',
+      apiUrl: '',
+      listen: { port: 0 },
+      bindings: [{ userId: CAROL.userId, subject: CAROL.subject, email: CAROL.email, groups: CAROL.groups, verifiedAt: new Date().toISOString() }],
+    },
   });
 
   beforeAll(async () => {
@@ -54,7 +65,7 @@ describe('high-risk requests wait for approval in Slack', () => {
       approvals,
     });
     const workflowBundle = await bundleWorkflowCode({ workflowsPath: APPROVAL_WORKFLOWS_PATH, logger: { info() {}, warn() {}, error() {}, debug() {}, trace() {}, log() {} } as never });
-    office = await startBackOffice({ config, secrets: { botToken: BOT_TOKEN, signingSecret: SIGNING_SECRET }, clock: systemClock, logger: pino({ level: 'silent' }), workflowBundle });
+    office = await startBackOffice({ config, secrets: { botToken: BOT_TOKEN, signingSecret: SIGNING_SECRET, decisionSigningKey: DECIDER.privateKeyPem }, clock: systemClock, logger: pino({ level: 'silent' }), workflowBundle });
     tap = await startTap(testStack().chromaUrl);
     gw = await startTestGateway({ upstream: tap.url, policy: rules, approvals });
     alice = await tokenFor('alice');
