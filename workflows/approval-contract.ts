@@ -70,6 +70,11 @@ export interface ApproverIdentity extends Person {
   slackUserId?: string;
   /** when the approver's groups were last confirmed by the identity provider (ms) */
   groupsVerifiedAt?: number;
+  /**
+   * Other identities bound to the same Slack user (a static binding beside a linked one, the Slack
+   * profile's e-mail): if the requester is among them, the decision is self-approval.
+   */
+  otherBindings?: Array<{ subject?: string; email?: string }>;
 }
 
 /** The Slack app's Ed25519 signature over the decision (workflows/decision-signature.ts). */

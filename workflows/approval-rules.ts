@@ -29,6 +29,19 @@ export function isApprover(request: ApprovalRequest, groups: readonly string[]):
   return groups.some((g) => approverGroups.has(g));
 }
 
+const sameEmail = (a: string | undefined, b: string | undefined): boolean => typeof a === 'string' && typeof b === 'string' && a.trim().toLowerCase() === b.trim().toLowerCase();
+
+/**
+ * Whether the approver is the requester under any name: the same subject, the same e-mail (case
+ * does not matter), or the requester's subject or e-mail bound to the same Slack user (a person
+ * holding two accounts). Decisions since the signed-decisions patch are judged this way.
+ */
+export function isRequester(request: Pick<ApprovalRequest, 'requester'>, approver: DecisionInput['approver']): boolean {
+  const requester = request.requester;
+  const identities = [{ subject: approver.subject, email: approver.email }, ...(Array.isArray(approver.otherBindings) ? approver.otherBindings : [])];
+  return identities.some((id) => id?.subject === requester.subject || sameEmail(id?.email, requester.email));
+}
+
 /** The first answer given to a decisionId, when it was seen before. */
 function firstAnswer(state: ApprovalState, decisionId: string): string | undefined {
   if (state.decisions.some((d) => d.decisionId === decisionId)) return 'it was counted';
@@ -41,11 +54,11 @@ function firstAnswer(state: ApprovalState, decisionId: string): string | undefin
  * always gets DUPLICATE; nothing counts once closed; the requester is refused before group checks
  * (no exception, whatever their groups); stale groups are refused before they are trusted.
  */
-export function decisionRefusal(state: ApprovalState, input: DecisionInput, now: number): DecisionRefusal | undefined {
+export function decisionRefusal(state: ApprovalState, input: DecisionInput, now: number, options: { matchIdentity?: boolean } = {}): DecisionRefusal | undefined {
   const { request } = state;
   if (firstAnswer(state, input.decisionId) !== undefined) return 'DUPLICATE';
   if (state.status !== 'pending' || now >= state.deadline) return 'CLOSED';
-  if (input.approver.subject === request.requester.subject) return 'SELF_APPROVAL';
+  if (options.matchIdentity ? isRequester(request, input.approver) : input.approver.subject === request.requester.subject) return 'SELF_APPROVAL';
   const maxAge = request.policy.maxGroupAgeMs;
   if (maxAge !== undefined) {
     const verifiedAt = input.approver.groupsVerifiedAt;
@@ -172,6 +185,9 @@ export function assertDecisionInput(input: DecisionInput): void {
   if (!a || !isText(a.subject)) throw new TypeError('decide: approver.subject is required');
   if (!Array.isArray(a.groups) || !a.groups.every((g) => typeof g === 'string')) throw new TypeError('decide: approver.groups must be a list of group names');
   if (a.groupsVerifiedAt !== undefined && !isCount(a.groupsVerifiedAt)) throw new TypeError('decide: approver.groupsVerifiedAt must be ms since the epoch');
+  if (a.otherBindings !== undefined && !(Array.isArray(a.otherBindings) && a.otherBindings.every((b) => typeof b === 'object' && b !== null))) {
+    throw new TypeError('decide: approver.otherBindings must be a list of { subject, email }');
+  }
   if (input.decision !== 'approve' && input.decision !== 'deny') throw new TypeError('decide: decision must be approve or deny');
   if (input.reason !== undefined && typeof input.reason !== 'string') throw new TypeError('decide: reason must be text');
 }

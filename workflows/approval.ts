@@ -112,13 +112,15 @@ export async function approvalWorkflow(request: ApprovalRequest): Promise<Approv
       let signature: DecisionSignature | undefined;
       let refusal: DecisionRefusal | undefined;
       // Nothing of an unsigned decision is trusted, not even its decisionId: the signature is checked first.
-      if (patched(SIGNED_DECISIONS_PATCH)) {
+      const signedPath = patched(SIGNED_DECISIONS_PATCH);
+      if (signedPath) {
         const verdict = verifyDecisionSignature(request, input, now);
         if (!verdict.ok) refusal = verdict.refusal;
         // only the verified fields are kept: whatever else came with the input is not evidence
         else if (input.signature) signature = { publicKey: input.signature.publicKey, signedAt: input.signature.signedAt, value: input.signature.value };
       }
-      refusal ??= decisionRefusal(state, input, now);
+      // since the patch, self-approval is matched on subject, e-mail and the approver's other bindings
+      refusal ??= decisionRefusal(state, input, now, { matchIdentity: signedPath });
       if (refusal) {
         const message = refusalMessage(state, input, refusal);
         state.refusals.push({ decisionId: input.decisionId, approver: input.approver, decision: input.decision, refusal, at: now });

@@ -46,6 +46,7 @@ export function decisionSigningPayload(approvalId: string, fingerprint: string, 
     a.via,
     a.slackTeamId ?? null,
     a.slackUserId ?? null,
+    a.otherBindings ?? null,
     signedAt,
   ]);
 }

@@ -173,7 +173,6 @@ export async function startBackOffice(options: BackOfficeOptions): Promise<BackO
       approvers: createApproverDirectory({
         workspace: slack.workspace,
         staticBindings: slack.bindings.map((b) => ({ teamId: slack.workspace, ...b })),
-        staticLoadedAt: clock.now(),
         store: bindings,
         maxGroupAgeMs: slack.maxGroupAgeSeconds * 1000,
         clock,

@@ -8,6 +8,7 @@ import { VecgateError } from '../errors';
 import type { Principal } from '../identity/types';
 import type { Decision } from '../policy/evaluate';
 import type { ApprovalPolicy, ApprovalRequest, ApprovalState, ClaimResult, ExecutionReport } from '../../workflows/approval-contract';
+import { isRequester } from '../../workflows/approval-rules';
 import { verifyDecisionSignature } from '../../workflows/decision-signature';
 import { claim, report, startOrGetApproval, state } from './temporal-client';
 
@@ -218,7 +219,7 @@ export function untrustedGrant(
     const verified = verifyDecisionSignature(asStarted, { decisionId: d.decisionId, approver: d.approver, decision: d.decision, ...(d.reason !== undefined ? { reason: d.reason } : {}), ...(d.signature ? { signature: d.signature } : {}) }, d.at);
     if (!verified.ok) return `a counted decision is not signed by a trusted decider (${verified.refusal})`;
     if (d.decision === 'deny') return 'a counted decision denies it';
-    if (d.approver.subject === request.requester.subject) continue;
+    if (isRequester(request, d.approver)) continue;
     if (d.approver.groups.some((g) => groups.has(g))) approvers.add(d.approver.subject);
   }
   return approvers.size >= rule.required ? undefined : `${approvers.size} of ${rule.required} signed approvals from ${rule.approverGroups.join(', ')}`;

@@ -55,6 +55,7 @@ describe('verifyDecisionSignature', () => {
       'slack',
       null,
       null,
+      null,
       5,
     ]);
   });
