@@ -145,4 +145,21 @@ describe('createTemporalDecider', () => {
       await handle.terminate('test cleanup').catch(() => undefined);
     }
   });
+
+  it('THREATS 36: the requester\'s second account (same e-mail, other subject) clicking in Slack is refused as self-approval', async () => {
+    const approvalId = `appr-self-${randomUUID()}`;
+    const request = approvalRequest({ approvalId, requestedAt: Date.now(), deciderKeys: [decider.publicKey] });
+    // Alice's admin account in the approver group, bound to a Slack user of its own; her e-mail in another case
+    await h.bindings.put({ teamId: TEAM, userId: 'U0ALICEADM', subject: 'u-1011-alice-admin', email: 'Alice@Example.TEST', groups: ['data-stewards'], groupsVerifiedAt: Date.now(), source: 'link' });
+    const handle = await startOrGetApproval(client, taskQueue, request);
+    try {
+      const posted = await eventually(() => h.fake.messages(CHANNEL).find((m) => m.metadata?.event_payload.approval_id === approvalId), 20_000, 'the approval message');
+      const clicked = await clickApprove('U0ALICEADM', approvalId, posted.ts, '1800000001.000001');
+      expect(await eventually(() => replies(clicked)[0], 10_000)).toBe('You made this request, so you cannot decide on it: another approver must.');
+      const current: ApprovalState = await handle.query(approvalStateQuery);
+      expect(current).toMatchObject({ status: 'pending', decisions: [], refusals: [{ approver: { subject: 'u-1011-alice-admin' }, refusal: 'SELF_APPROVAL' }] });
+    } finally {
+      await handle.terminate('test cleanup').catch(() => undefined);
+    }
+  });
 });
