@@ -22,6 +22,7 @@ const REFUSALS: readonly DecisionRefusal[] = [
   'REASON_REQUIRED',
   'DUPLICATE',
   'STALE_GROUPS',
+  'STEP_UP_REQUIRED',
   'UNSIGNED',
   'BAD_SIGNATURE',
   'STALE_SIGNATURE',

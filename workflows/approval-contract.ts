@@ -29,6 +29,11 @@ export interface ApprovalPolicy {
    * absent: not checked. When set, a decision without groupsVerifiedAt is refused (STALE_GROUPS).
    */
   maxGroupAgeMs?: number;
+  /**
+   * step-up: the approver must have signed in at the identity provider within this time
+   * (ApproverIdentity.authTime); absent: not checked. Otherwise refused STEP_UP_REQUIRED.
+   */
+  maxAuthAgeMs?: number;
 }
 
 export interface ApprovalRequest {
@@ -75,6 +80,8 @@ export interface ApproverIdentity extends Person {
    * profile's e-mail): if the requester is among them, the decision is self-approval.
    */
   otherBindings?: Array<{ subject?: string; email?: string }>;
+  /** when the approver last signed in at the identity provider (the ID token's auth_time, ms) */
+  authTime?: number;
 }
 
 /** The Slack app's Ed25519 signature over the decision (workflows/decision-signature.ts). */
@@ -100,7 +107,16 @@ export interface DecisionInput {
 /** Why a decision's signature does not count: none (or no trusted key), not by a trusted key or not over this decision, too old. */
 export type SignatureRefusal = 'UNSIGNED' | 'BAD_SIGNATURE' | 'STALE_SIGNATURE';
 
-export type DecisionRefusal = 'SELF_APPROVAL' | 'NOT_AN_APPROVER' | 'ALREADY_DECIDED' | 'CLOSED' | 'REASON_REQUIRED' | 'DUPLICATE' | 'STALE_GROUPS' | SignatureRefusal;
+export type DecisionRefusal =
+  | 'SELF_APPROVAL'
+  | 'NOT_AN_APPROVER'
+  | 'ALREADY_DECIDED'
+  | 'CLOSED'
+  | 'REASON_REQUIRED'
+  | 'DUPLICATE'
+  | 'STALE_GROUPS'
+  | 'STEP_UP_REQUIRED'
+  | SignatureRefusal;
 
 export interface DecisionResult {
   counted: boolean;

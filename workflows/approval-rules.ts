@@ -67,6 +67,12 @@ export function decisionRefusal(state: ApprovalState, input: DecisionInput, now:
   if (!isApprover(request, input.approver.groups)) return 'NOT_AN_APPROVER';
   if (state.decisions.some((d) => d.approver.subject === input.approver.subject)) return 'ALREADY_DECIDED';
   if (input.decision === 'deny' && !input.reason?.trim()) return 'REASON_REQUIRED';
+  // last: everything else is in order, only a recent sign-in is missing (the Slack app then offers one)
+  const maxAuthAge = request.policy.maxAuthAgeMs;
+  if (maxAuthAge !== undefined) {
+    const authTime = input.approver.authTime;
+    if (typeof authTime !== 'number' || now - authTime > maxAuthAge) return 'STEP_UP_REQUIRED';
+  }
   return undefined;
 }
 
@@ -90,6 +96,8 @@ export function refusalMessage(state: ApprovalState, input: DecisionInput, refus
     }
     case 'REASON_REQUIRED':
       return 'A denial needs a reason: deny again and say why.';
+    case 'STEP_UP_REQUIRED':
+      return `This request needs approvers who signed in within the last ${Math.round((request.policy.maxAuthAgeMs ?? 0) / 60_000)} minutes: sign in again, then your decision counts.`;
     case 'UNSIGNED':
       return 'This decision was not signed by the vecgate Slack app, so it does not count: decide in Slack.';
     case 'BAD_SIGNATURE':
@@ -185,6 +193,7 @@ export function assertDecisionInput(input: DecisionInput): void {
   if (!a || !isText(a.subject)) throw new TypeError('decide: approver.subject is required');
   if (!Array.isArray(a.groups) || !a.groups.every((g) => typeof g === 'string')) throw new TypeError('decide: approver.groups must be a list of group names');
   if (a.groupsVerifiedAt !== undefined && !isCount(a.groupsVerifiedAt)) throw new TypeError('decide: approver.groupsVerifiedAt must be ms since the epoch');
+  if (a.authTime !== undefined && !isCount(a.authTime)) throw new TypeError('decide: approver.authTime must be ms since the epoch');
   if (a.otherBindings !== undefined && !(Array.isArray(a.otherBindings) && a.otherBindings.every((b) => typeof b === 'object' && b !== null))) {
     throw new TypeError('decide: approver.otherBindings must be a list of { subject, email }');
   }
@@ -217,6 +226,7 @@ export function requestProblem(request: ApprovalRequest): string | undefined {
   if (!p || !Array.isArray(p.approverGroups)) return 'policy.approverGroups is required';
   if (!isCount(p.timeoutMs) || !isCount(p.usableForMs)) return 'policy.timeoutMs and policy.usableForMs must be numbers of ms >= 0';
   if (p.maxGroupAgeMs !== undefined && !isCount(p.maxGroupAgeMs)) return 'policy.maxGroupAgeMs must be a number of ms >= 0';
+  if (p.maxAuthAgeMs !== undefined && !isCount(p.maxAuthAgeMs)) return 'policy.maxAuthAgeMs must be a number of ms >= 0';
   if (request.deciderKeys !== undefined && !(Array.isArray(request.deciderKeys) && request.deciderKeys.every((k) => typeof k === 'string'))) return 'deciderKeys must be a list of hex public keys';
   if (!isCount(request.requestedAt)) return 'requestedAt must be ms since the epoch';
   return undefined;

@@ -47,6 +47,7 @@ export function decisionSigningPayload(approvalId: string, fingerprint: string, 
     a.slackTeamId ?? null,
     a.slackUserId ?? null,
     a.otherBindings ?? null,
+    a.authTime ?? null,
     signedAt,
   ]);
 }

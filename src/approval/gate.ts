@@ -173,6 +173,7 @@ function approvalRequest(held: HeldRequest, deps: ApprovalGateDeps): ApprovalReq
     usableForMs: held.approval.usableForSeconds * 1000,
     reasonRequired: held.approval.reasonRequired,
     ...(deps.maxGroupAgeMs ? { maxGroupAgeMs: deps.maxGroupAgeMs } : {}),
+    ...(held.approval.maxAuthAgeSeconds ? { maxAuthAgeMs: held.approval.maxAuthAgeSeconds * 1000 } : {}),
   };
   return {
     approvalId: approvalIdOf(held),
@@ -208,7 +209,7 @@ function approvalRequest(held: HeldRequest, deps: ApprovalGateDeps): ApprovalReq
 export function untrustedGrant(
   state: ApprovalState,
   request: Pick<ApprovalRequest, 'approvalId' | 'fingerprint' | 'requester'>,
-  rule: Pick<ApprovalSettings, 'approverGroups' | 'required'>,
+  rule: Pick<ApprovalSettings, 'approverGroups' | 'required' | 'maxAuthAgeSeconds'>,
   deciderKeys: readonly string[],
 ): string | undefined {
   if (state.request.approvalId !== request.approvalId || state.request.fingerprint !== request.fingerprint) return 'the approval is for another request';
@@ -220,6 +221,8 @@ export function untrustedGrant(
     if (!verified.ok) return `a counted decision is not signed by a trusted decider (${verified.refusal})`;
     if (d.decision === 'deny') return 'a counted decision denies it';
     if (isRequester(request, d.approver)) continue;
+    const authTime = d.approver.authTime;
+    if (rule.maxAuthAgeSeconds !== undefined && (authTime === undefined || d.at - authTime > rule.maxAuthAgeSeconds * 1000)) continue;
     if (d.approver.groups.some((g) => groups.has(g))) approvers.add(d.approver.subject);
   }
   return approvers.size >= rule.required ? undefined : `${approvers.size} of ${rule.required} signed approvals from ${rule.approverGroups.join(', ')}`;

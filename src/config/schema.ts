@@ -70,6 +70,8 @@ const approval = z.strictObject({
   usableForSeconds: z.number().int().min(10).max(7 * 24 * 3600).default(900),
   /** the requester must say why (X-Vecgate-Reason header) */
   reasonRequired: z.boolean().default(true),
+  /** step-up: approvers must have signed in at the identity provider this recently (needs approvals.slack.link) */
+  maxAuthAgeSeconds: z.number().int().min(60, 'at least 60 seconds: a sign-in takes a while').max(7 * 24 * 3600).optional(),
 });
 
 const rule = z.strictObject({

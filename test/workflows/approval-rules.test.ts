@@ -69,6 +69,21 @@ describe('self-approval is matched on subject, e-mail and the approver\'s other 
     expect(decisionRefusal(pendingState(), input, T0, { matchIdentity: true })).toBe(expected);
   });
 
+  test.each<[string, number | undefined, DecisionRefusal | undefined]>([
+    ['signed in within maxAuthAgeMs', T0 - 4 * MINUTE, undefined],
+    ['signed in exactly maxAuthAgeMs ago', T0 - 5 * MINUTE, undefined],
+    ['signed in longer ago', T0 - 5 * MINUTE - 1, 'STEP_UP_REQUIRED'],
+    ['no sign-in time known', undefined, 'STEP_UP_REQUIRED'],
+  ])('step-up (policy.maxAuthAgeMs 5 min): %s', (_name, authTime, expected) => {
+    const input = decisionBy(people.bob, 'approve', fresh);
+    const approver = { ...input.approver, ...(authTime !== undefined ? { authTime } : {}) };
+    expect(decisionRefusal(pendingState({ maxAuthAgeMs: 5 * MINUTE }), { ...input, approver }, T0, { matchIdentity: true })).toBe(expected);
+  });
+
+  test('step-up is asked last: a non-approver is told NOT_AN_APPROVER, not to sign in', () => {
+    expect(decisionRefusal(pendingState({ maxAuthAgeMs: 5 * MINUTE }), decisionBy(people.erin, 'approve', fresh), T0, { matchIdentity: true })).toBe('NOT_AN_APPROVER');
+  });
+
   test('before the patch (replayed histories) only the subject was compared', () => {
     expect(decisionRefusal(pendingState(), decisionBy({ ...aliceAdmin, email: 'alice@example.test' }, 'approve', fresh), T0)).toBeUndefined();
   });

@@ -56,6 +56,7 @@ describe('verifyDecisionSignature', () => {
       null,
       null,
       null,
+      null,
       5,
     ]);
   });
