@@ -131,6 +131,7 @@ export function createApproverDirectory(options: ApproverDirectoryOptions): Appr
           slackUserId: binding.userId,
           groupsVerifiedAt: binding.groupsVerifiedAt,
           ...(otherBindings.length ? { otherBindings } : {}),
+          ...(binding.authTime !== undefined ? { authTime: binding.authTime } : {}),
         },
       };
     },

@@ -279,6 +279,17 @@ describe('the approval workflow', () => {
     expect(request.policy.maxGroupAgeMs).toBe(5 * MINUTE);
   });
 
+  test('step-up: with policy.maxAuthAgeMs, an approver who signed in longer ago is refused STEP_UP_REQUIRED; after a fresh sign-in it counts', async () => {
+    const { handle } = await startApproval({ maxAuthAgeMs: 5 * MINUTE });
+    const t = await now();
+    const old = decisionBy(people.bob, 'approve', t);
+    const refused = await decide(handle, { ...old, approver: { ...old.approver, authTime: t - 6 * MINUTE } });
+    expect(refused).toMatchObject({ counted: false, refusal: 'STEP_UP_REQUIRED', state: { status: 'pending' } });
+    expect(refused.message).toMatch(/signed in within the last 5 minutes/);
+    const fresh = decisionBy(people.bob, 'approve', t);
+    expect(await decide(handle, { ...fresh, approver: { ...fresh.approver, authTime: t - MINUTE } })).toMatchObject({ counted: true, state: { status: 'approved' } });
+  });
+
   test('a deny without a reason is refused REASON_REQUIRED and does not count', async () => {
     const { handle } = await startApproval();
     const t = await now();
