@@ -256,6 +256,9 @@ export const configSchema = z
     config.policy.rules.forEach((r, i) => {
       if (r.effect === 'review' && !r.approval) ctx.addIssue({ code: 'custom', path: ['policy', 'rules', i, 'approval'], message: 'a review rule names its approvers: add approval: { approverGroups: [...] }' });
       if (r.effect !== 'review' && r.approval) ctx.addIssue({ code: 'custom', path: ['policy', 'rules', i, 'approval'], message: `only a review rule takes approval settings; this rule's effect is ${r.effect}` });
+      if (r.approval?.maxAuthAgeSeconds !== undefined && config.approvals?.slack && !config.approvals.slack.link) {
+        ctx.addIssue({ code: 'custom', path: ['policy', 'rules', i, 'approval', 'maxAuthAgeSeconds'], message: 'step-up needs approvals.slack.link: approvers prove a recent sign-in through it' });
+      }
       if (ids.has(r.id)) ctx.addIssue({ code: 'custom', path: ['policy', 'rules', i, 'id'], message: `"${r.id}" is used twice: rule ids must be unique, they name the rule in every decision` });
       ids.add(r.id);
     });

@@ -92,6 +92,15 @@ describe('configuration', () => {
     ['approvals without decider keys', minimal('approvals: { temporal: { address: "127.0.0.1:7233" } }'), {}, /^approvals\.deciderPublicKeys: is required: add it \(list the decider public keys/],
     ['an empty list of decider keys', minimal('approvals: { temporal: { address: "127.0.0.1:7233" }, deciderPublicKeys: [] }'), {}, /^approvals\.deciderPublicKeys: list at least one decider public key/],
     ['a decider key that is not Ed25519', minimal('approvals: { temporal: { address: "127.0.0.1:7233" }, deciderPublicKeys: ["c2hvcnQ="] }'), {}, /^approvals\.deciderPublicKeys\[0\]: must be an Ed25519 public key.*openssl genpkey/],
+    [
+      'step-up without the link command',
+      minimal('approvals: { temporal: { address: "127.0.0.1:7233" }, deciderPublicKeys: ["' + Buffer.from(decider.publicKey, 'hex').toString('base64') + '"], slack: { mode: http, workspace: T0ABC, channel: C0ABC } }').replace(
+        'rules: []',
+        'rules: [{ id: r, groups: ["*"], operations: [delete], effect: review, approval: { approverGroups: [s], maxAuthAgeSeconds: 300 } }]',
+      ),
+      {},
+      /^policy\.rules\[0\]\.approval\.maxAuthAgeSeconds: step-up needs approvals\.slack\.link/,
+    ],
     ['YAML syntax errors', 'identity: [unclosed', {}, /^\(yaml line 1\)/],
     ['duplicate YAML keys', minimal('audit: { mongodbUri: "mongodb://other/" }'), {}, /^\(yaml line \d+\): Map keys must be unique/],
   ])('%s is refused with a message naming the key and the fix', (_n, text, e, expected) => {

@@ -272,9 +272,11 @@ describe('THREATS 25: Temporal restarts on its database with many approvals pend
 
   test('every pending approval resumes: the timers fire, the messages are edited, a decision is taken', async () => {
     const now = Date.now();
-    const expiring: ApprovalRequest[] = Array.from({ length: N }, () => makeRequest(now, { approverGroups: [approverGroup], timeoutMs: TIMEOUT_MS }));
+    // started as the gateway starts them: trusting the worker's decider key
+    const trusting = { deciderKeys: [DECIDER.publicKey] };
+    const expiring: ApprovalRequest[] = Array.from({ length: N }, () => makeRequest(now, { approverGroups: [approverGroup], timeoutMs: TIMEOUT_MS }, trusting));
     // one more, with time to be approved after the restart
-    const approvedLater = makeRequest(now, { approverGroups: [approverGroup], timeoutMs: 10 * 60_000 });
+    const approvedLater = makeRequest(now, { approverGroups: [approverGroup], timeoutMs: 10 * 60_000 }, trusting);
     await Promise.all([...expiring, approvedLater].map((r) => startOrGetApproval(client, taskQueue, r)));
     await eventually('every approval message is posted', 30_000, () => ([...expiring, approvedLater].every((r) => messagesFor(slack, r.approvalId).length === 1) ? true : undefined));
 
