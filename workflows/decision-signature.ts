@@ -28,7 +28,9 @@ export function isDeciderKey(value: unknown): value is string {
 /**
  * The bytes that are signed: every field that makes the decision what it is, in a fixed order, as a
  * JSON array (no key order to agree on). The approval id and the request fingerprint bind it to one
- * request; signedAt bounds its life.
+ * request; signedAt bounds its life. This is a compatibility contract: recorded histories replay
+ * their decisions through it, so a change needs a new version tag, and the old layout kept for
+ * signatures that name the old one.
  */
 export function decisionSigningPayload(approvalId: string, fingerprint: string, input: Omit<DecisionInput, 'signature'>, signedAt: number): string {
   const a = input.approver;

@@ -165,6 +165,17 @@ describe('record approval histories', () => {
     await save('signed-decisions', handle);
   });
 
+  test('step-up: a decision without a recent sign-in refused, then one after a sign-in runs', async () => {
+    const { request, handle } = await start({ maxAuthAgeMs: 5 * MINUTE });
+    const now = Date.now();
+    const bob = decisionBy(people.bob, 'approve', now);
+    await decide(handle, { ...bob, approver: { ...bob.approver, authTime: now - 10 * MINUTE } }); // STEP_UP_REQUIRED
+    const again = decisionBy(people.bob, 'approve', now);
+    await decide(handle, { ...again, approver: { ...again.approver, authTime: now } });
+    await report(handle, executionOf(await granted(handle, request)));
+    await save('step-up', handle);
+  });
+
   test('message-failed: the chat refuses the post, the approval goes on', async () => {
     const request = makeRequest(Date.now());
     notifier.rejecting.add(request.approvalId);
