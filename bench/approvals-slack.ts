@@ -3,6 +3,7 @@
  * message as FakeSlack records its chat.postMessage (with FakeSlack's own `at`, Date.now() when
  * the call was answered), and an approver's Approve click signed as Slack signs it.
  */
+import { generateKeyPairSync } from 'node:crypto';
 import { EVENTS_PATH } from '../slack-app/http-receiver';
 import { FakeSlack, type RecordedCall } from '../src/devstack/fake-slack';
 import { buttonClick } from '../src/devstack/slack-payloads';
@@ -13,7 +14,13 @@ export const CHANNEL = 'C0APPROVALS';
 export const BOT_TOKEN = 'xoxb-1111-2222-bench';
 export const SIGNING_SECRET = 'bench-signing-secret-0123456789abcdef';
 /** carol of the dev stack's demo directory, an approver (data-stewards) bound to a Slack user */
-export const APPROVER = { userId: 'U0CAROL', subject: 'u-0003-carol', email: 'carol@example.test', groups: ['data-stewards'] };
+/** The worker's decision signing key for the bench run; the gateway trusts its public half. */
+const deciderPair = generateKeyPairSync('ed25519');
+export const DECIDER = {
+  privateKeyPem: deciderPair.privateKey.export({ format: 'pem', type: 'pkcs8' }).toString(),
+  publicKeyPem: deciderPair.publicKey.export({ format: 'pem', type: 'spki' }).toString(),
+};
+export const APPROVER = { userId: 'U0CAROL', subject: 'u-0003-carol', email: 'carol@example.test', groups: ['data-stewards'], verifiedAt: new Date().toISOString() };
 
 /** Each bench request carries a reason with its number; the approval message shows the reason. */
 export const reasonFor = (n: number) => `approval-bench-req-${n}`;

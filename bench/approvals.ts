@@ -30,7 +30,7 @@ import type { FakeSlack } from '../src/devstack/fake-slack';
 import { findFreePort } from '../src/devstack/ports';
 import { percentile } from './load';
 import { answers, sleep, spawnVecgate, type ChildMemory, type ProcStatus, type VecgateProcess } from './approvals-processes';
-import { APPROVER, BOT_TOKEN, CHANNEL, clickApprove, PostWatcher, reasonFor, SIGNING_SECRET, startFakeSlack, TEAM } from './approvals-slack';
+import { APPROVER, BOT_TOKEN, DECIDER, CHANNEL, clickApprove, PostWatcher, reasonFor, SIGNING_SECRET, startFakeSlack, TEAM } from './approvals-slack';
 import { startRecordingHop, type RecordingHop, type UpstreamArrival } from './approvals-tap';
 
 const env = process.env;
@@ -246,13 +246,14 @@ async function startPhase(ctx: Context, label: string, holdSeconds: number): Pro
     audit: { mongodbUri: stack.mongoUri, database: ctx.database },
     approvals: {
       temporal: { address: stack.temporalAddress, namespace: 'default', taskQueue },
+      deciderPublicKeys: [DECIDER.publicKeyPem],
       holdSeconds,
       slack: { mode: 'http', workspace: TEAM, channel: CHANNEL, channelName: '#data-approvals', apiUrl: slack.apiUrl, listen: { host: '127.0.0.1', port: slackPort }, bindings: [APPROVER] },
     },
   }));
 
   const logDir = join(ctx.runDir, 'logs');
-  const worker = spawnVecgate({ root: ctx.root, command: 'worker', configFile, logDir, label, nodeArgs: NODE_ARGS, env: { SLACK_BOT_TOKEN: BOT_TOKEN, SLACK_SIGNING_SECRET: SIGNING_SECRET } });
+  const worker = spawnVecgate({ root: ctx.root, command: 'worker', configFile, logDir, label, nodeArgs: NODE_ARGS, env: { SLACK_BOT_TOKEN: BOT_TOKEN, SLACK_SIGNING_SECRET: SIGNING_SECRET, VECGATE_DECISION_SIGNING_KEY: DECIDER.privateKeyPem } });
   const gateway = spawnVecgate({ root: ctx.root, command: 'gateway', configFile, logDir, label, nodeArgs: NODE_ARGS });
   const pool = new Pool(`http://127.0.0.1:${port}`, { connections: 256 });
   stops.add(`${label} phase`, async () => {

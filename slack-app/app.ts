@@ -5,7 +5,7 @@ import { VerifiedHttpReceiver } from './http-receiver';
 import { createLinkCallbackHandler } from './link/callback-route';
 import { createLinkService, type LinkService } from './link/link-service';
 import { approveButton } from './listeners/approve-button';
-import type { DecisionDeps } from './listeners/decision-flow';
+import { resumeDecision, type DecisionDeps } from './listeners/decision-flow';
 import { denyButton } from './listeners/deny-button';
 import { denyReasonSubmission } from './listeners/deny-reason-submission';
 import { linkCommand } from './listeners/link-command';
@@ -43,7 +43,17 @@ export function createSlackApp(input: SlackAppOptions): SlackApp {
   };
 
   const link = options.link ? createLinkService(options.link, { clock: options.clock, logger, client, workspace }) : undefined;
-  const routes = link ? { [link.callbackPath]: createLinkCallbackHandler(link, logger) } : {};
+  const deps: DecisionDeps = {
+    workspace,
+    decider: options.decider,
+    approvers: options.approvers,
+    refusals: options.refusals,
+    clock: options.clock,
+    logger,
+    client,
+    ...(link ? { stepUp: async (user, maxAgeSeconds, decision) => (await link.start(user, { maxAgeSeconds, decision })).url } : {}),
+  };
+  const routes = link ? { [link.callbackPath]: createLinkCallbackHandler(link, logger, (binding, decision) => resumeDecision(deps, binding, decision)) } : {};
 
   const receiver =
     options.mode === 'http'
@@ -56,7 +66,6 @@ export function createSlackApp(input: SlackAppOptions): SlackApp {
     logger.error({ event: 'slack.listener_failed', code: err.code, err }, 'a Slack listener failed');
   });
 
-  const deps: DecisionDeps = { workspace, decider: options.decider, approvers: options.approvers, refusals: options.refusals, clock: options.clock, logger, client };
   bolt.action({ type: 'block_actions', action_id: APPROVE_ACTION_ID }, approveButton(deps));
   bolt.action({ type: 'block_actions', action_id: DENY_ACTION_ID }, denyButton(deps));
   bolt.view({ type: 'view_submission', callback_id: DENY_REASON_CALLBACK_ID }, denyReasonSubmission(deps));

@@ -1,5 +1,7 @@
 import { WorkflowNotFoundError, WorkflowUpdateFailedError, type Client } from '@temporalio/client';
+import type { Clock } from '../src/clock';
 import { approvalStateQuery, decideUpdate, type ApprovalState, type DecisionInput, type DecisionRefusal, type DecisionResult } from '../workflows/approval-contract';
+import type { DecisionSigner } from './decision-signer';
 
 /**
  * A decision's answer as the Slack app sees it: the workflow's DecisionResult, or a refusal
@@ -12,7 +14,26 @@ export interface ApprovalDecider {
   decide(approvalId: string, input: DecisionInput): Promise<DecisionReply>;
 }
 
-const REFUSALS: readonly DecisionRefusal[] = ['SELF_APPROVAL', 'NOT_AN_APPROVER', 'ALREADY_DECIDED', 'CLOSED', 'REASON_REQUIRED', 'DUPLICATE', 'STALE_GROUPS'];
+const REFUSALS: readonly DecisionRefusal[] = [
+  'SELF_APPROVAL',
+  'NOT_AN_APPROVER',
+  'ALREADY_DECIDED',
+  'CLOSED',
+  'REASON_REQUIRED',
+  'DUPLICATE',
+  'STALE_GROUPS',
+  'STEP_UP_REQUIRED',
+  'UNSIGNED',
+  'BAD_SIGNATURE',
+  'STALE_SIGNATURE',
+];
+
+export interface TemporalDeciderOptions {
+  /** signs every decision; the workflow counts only decisions signed by a trusted decider key */
+  signer: DecisionSigner;
+  /** the signing time */
+  clock: Clock;
+}
 
 /**
  * Sends each decision as the workflow's `decide` update and returns its result. An approval whose
@@ -20,12 +41,17 @@ const REFUSALS: readonly DecisionRefusal[] = ['SELF_APPROVAL', 'NOT_AN_APPROVER'
  * (Temporal unreachable, input the workflow's validator rejects) are thrown, and the listener
  * tells the approver that nothing was decided.
  */
-export function createTemporalDecider(client: Client): ApprovalDecider {
+export function createTemporalDecider(client: Client, options: TemporalDeciderOptions): ApprovalDecider {
   return {
     async decide(approvalId, input) {
       const handle = client.workflow.getHandle(approvalId);
       try {
-        return await handle.executeUpdate(decideUpdate, { args: [input] });
+        // a closed approval takes no decision (and may have no worker left to answer a query)
+        if ((await handle.describe()).status.name !== 'RUNNING') return await closedReply(client, approvalId);
+        // the signature binds the decision to the request's fingerprint, which the approval knows
+        const { request } = await handle.query(approvalStateQuery);
+        const signed = options.signer.sign(approvalId, request.fingerprint, withoutSignature(input), options.clock.now());
+        return await handle.executeUpdate(decideUpdate, { args: [signed] });
       } catch (err) {
         if (err instanceof WorkflowNotFoundError) return closedReply(client, approvalId);
         // a failed update whose failure type is one of our refusals is that refusal; anything
@@ -37,6 +63,11 @@ export function createTemporalDecider(client: Client): ApprovalDecider {
       }
     },
   };
+}
+
+function withoutSignature(input: DecisionInput): Omit<DecisionInput, 'signature'> {
+  const { signature: _ignored, ...rest } = input;
+  return rest;
 }
 
 /** A closed workflow answers its state query when a worker replays it; bounded, it may not. */

@@ -29,6 +29,11 @@ export interface ApprovalPolicy {
    * absent: not checked. When set, a decision without groupsVerifiedAt is refused (STALE_GROUPS).
    */
   maxGroupAgeMs?: number;
+  /**
+   * step-up: the approver must have signed in at the identity provider within this time
+   * (ApproverIdentity.authTime); absent: not checked. Otherwise refused STEP_UP_REQUIRED.
+   */
+  maxAuthAgeMs?: number;
 }
 
 /** Longest rendering of a request the gateway writes (and the workflow accepts), in characters. */
@@ -70,6 +75,13 @@ export interface ApprovalRequest {
   /** ms since the epoch, from the gateway's clock */
   requestedAt: number;
   gatewayInstance: string;
+  /**
+   * The decider public keys (raw Ed25519, hex) whose signatures count for this approval, from the
+   * starting gateway's configuration (approvals.deciderPublicKeys). A workflow started by anyone
+   * else may name other keys; the gateway therefore checks, when it claims a grant, that every
+   * counted approval was signed by a key it trusts itself (see src/approval/gate.ts).
+   */
+  deciderKeys?: string[];
 }
 
 export interface ApproverIdentity extends Person {
@@ -78,6 +90,23 @@ export interface ApproverIdentity extends Person {
   slackUserId?: string;
   /** when the approver's groups were last confirmed by the identity provider (ms) */
   groupsVerifiedAt?: number;
+  /**
+   * Other identities bound to the same Slack user (a static binding beside a linked one, the Slack
+   * profile's e-mail): if the requester is among them, the decision is self-approval.
+   */
+  otherBindings?: Array<{ subject?: string; email?: string }>;
+  /** when the approver last signed in at the identity provider (the ID token's auth_time, ms) */
+  authTime?: number;
+}
+
+/** The Slack app's Ed25519 signature over the decision (workflows/decision-signature.ts). */
+export interface DecisionSignature {
+  /** the signing key's raw public key, hex: must be one of the request's deciderKeys */
+  publicKey: string;
+  /** ms since the epoch, by the signer's clock */
+  signedAt: number;
+  /** 64-byte Ed25519 signature, hex */
+  value: string;
 }
 
 export interface DecisionInput {
@@ -86,9 +115,23 @@ export interface DecisionInput {
   approver: ApproverIdentity;
   decision: 'approve' | 'deny';
   reason?: string;
+  /** required since the signed-decisions patch: an unsigned decision is refused UNSIGNED */
+  signature?: DecisionSignature;
 }
 
-export type DecisionRefusal = 'SELF_APPROVAL' | 'NOT_AN_APPROVER' | 'ALREADY_DECIDED' | 'CLOSED' | 'REASON_REQUIRED' | 'DUPLICATE' | 'STALE_GROUPS';
+/** Why a decision's signature does not count: none (or no trusted key), not by a trusted key or not over this decision, too old. */
+export type SignatureRefusal = 'UNSIGNED' | 'BAD_SIGNATURE' | 'STALE_SIGNATURE';
+
+export type DecisionRefusal =
+  | 'SELF_APPROVAL'
+  | 'NOT_AN_APPROVER'
+  | 'ALREADY_DECIDED'
+  | 'CLOSED'
+  | 'REASON_REQUIRED'
+  | 'DUPLICATE'
+  | 'STALE_GROUPS'
+  | 'STEP_UP_REQUIRED'
+  | SignatureRefusal;
 
 export interface DecisionResult {
   counted: boolean;
@@ -130,6 +173,8 @@ export interface RecordedDecision {
   decision: 'approve' | 'deny';
   reason?: string;
   at: number;
+  /** the signature the workflow verified (the gateway verifies it again); absent for decisions taken before signing */
+  signature?: DecisionSignature;
 }
 
 export interface RecordedRefusal {

@@ -30,6 +30,19 @@ export function isApprover(request: ApprovalRequest, groups: readonly string[]):
   return groups.some((g) => approverGroups.has(g));
 }
 
+const sameEmail = (a: string | undefined, b: string | undefined): boolean => typeof a === 'string' && typeof b === 'string' && a.trim().toLowerCase() === b.trim().toLowerCase();
+
+/**
+ * Whether the approver is the requester under any name: the same subject, the same e-mail (case
+ * does not matter), or the requester's subject or e-mail bound to the same Slack user (a person
+ * holding two accounts). Decisions since the signed-decisions patch are judged this way.
+ */
+export function isRequester(request: Pick<ApprovalRequest, 'requester'>, approver: DecisionInput['approver']): boolean {
+  const requester = request.requester;
+  const identities = [{ subject: approver.subject, email: approver.email }, ...(Array.isArray(approver.otherBindings) ? approver.otherBindings : [])];
+  return identities.some((id) => id?.subject === requester.subject || sameEmail(id?.email, requester.email));
+}
+
 /** The first answer given to a decisionId, when it was seen before. */
 function firstAnswer(state: ApprovalState, decisionId: string): string | undefined {
   if (state.decisions.some((d) => d.decisionId === decisionId)) return 'it was counted';
@@ -42,11 +55,11 @@ function firstAnswer(state: ApprovalState, decisionId: string): string | undefin
  * always gets DUPLICATE; nothing counts once closed; the requester is refused before group checks
  * (no exception, whatever their groups); stale groups are refused before they are trusted.
  */
-export function decisionRefusal(state: ApprovalState, input: DecisionInput, now: number): DecisionRefusal | undefined {
+export function decisionRefusal(state: ApprovalState, input: DecisionInput, now: number, options: { matchIdentity?: boolean } = {}): DecisionRefusal | undefined {
   const { request } = state;
   if (firstAnswer(state, input.decisionId) !== undefined) return 'DUPLICATE';
   if (state.status !== 'pending' || now >= state.deadline) return 'CLOSED';
-  if (input.approver.subject === request.requester.subject) return 'SELF_APPROVAL';
+  if (options.matchIdentity ? isRequester(request, input.approver) : input.approver.subject === request.requester.subject) return 'SELF_APPROVAL';
   const maxAge = request.policy.maxGroupAgeMs;
   if (maxAge !== undefined) {
     const verifiedAt = input.approver.groupsVerifiedAt;
@@ -55,6 +68,12 @@ export function decisionRefusal(state: ApprovalState, input: DecisionInput, now:
   if (!isApprover(request, input.approver.groups)) return 'NOT_AN_APPROVER';
   if (state.decisions.some((d) => d.approver.subject === input.approver.subject)) return 'ALREADY_DECIDED';
   if (input.decision === 'deny' && !input.reason?.trim()) return 'REASON_REQUIRED';
+  // last: everything else is in order, only a recent sign-in is missing (the Slack app then offers one)
+  const maxAuthAge = request.policy.maxAuthAgeMs;
+  if (maxAuthAge !== undefined) {
+    const authTime = input.approver.authTime;
+    if (typeof authTime !== 'number' || now - authTime > maxAuthAge) return 'STEP_UP_REQUIRED';
+  }
   return undefined;
 }
 
@@ -78,6 +97,14 @@ export function refusalMessage(state: ApprovalState, input: DecisionInput, refus
     }
     case 'REASON_REQUIRED':
       return 'A denial needs a reason: deny again and say why.';
+    case 'STEP_UP_REQUIRED':
+      return `This request needs approvers who signed in within the last ${Math.round((request.policy.maxAuthAgeMs ?? 0) / 60_000)} minutes: sign in again, then your decision counts.`;
+    case 'UNSIGNED':
+      return 'This decision was not signed by the vecgate Slack app, so it does not count: decide in Slack.';
+    case 'BAD_SIGNATURE':
+      return 'This decision\'s signature is not from a trusted vecgate decider or does not cover this decision, so it does not count: decide in Slack.';
+    case 'STALE_SIGNATURE':
+      return 'This decision was signed too long ago (or before the request was made), so it does not count: decide again in Slack.';
   }
 }
 
@@ -167,6 +194,10 @@ export function assertDecisionInput(input: DecisionInput): void {
   if (!a || !isText(a.subject)) throw new TypeError('decide: approver.subject is required');
   if (!Array.isArray(a.groups) || !a.groups.every((g) => typeof g === 'string')) throw new TypeError('decide: approver.groups must be a list of group names');
   if (a.groupsVerifiedAt !== undefined && !isCount(a.groupsVerifiedAt)) throw new TypeError('decide: approver.groupsVerifiedAt must be ms since the epoch');
+  if (a.authTime !== undefined && !isCount(a.authTime)) throw new TypeError('decide: approver.authTime must be ms since the epoch');
+  if (a.otherBindings !== undefined && !(Array.isArray(a.otherBindings) && a.otherBindings.every((b) => typeof b === 'object' && b !== null))) {
+    throw new TypeError('decide: approver.otherBindings must be a list of { subject, email }');
+  }
   if (input.decision !== 'approve' && input.decision !== 'deny') throw new TypeError('decide: decision must be approve or deny');
   if (input.reason !== undefined && typeof input.reason !== 'string') throw new TypeError('decide: reason must be text');
 }
@@ -196,6 +227,8 @@ export function requestProblem(request: ApprovalRequest): string | undefined {
   if (!p || !Array.isArray(p.approverGroups)) return 'policy.approverGroups is required';
   if (!isCount(p.timeoutMs) || !isCount(p.usableForMs)) return 'policy.timeoutMs and policy.usableForMs must be numbers of ms >= 0';
   if (p.maxGroupAgeMs !== undefined && !isCount(p.maxGroupAgeMs)) return 'policy.maxGroupAgeMs must be a number of ms >= 0';
+  if (p.maxAuthAgeMs !== undefined && !isCount(p.maxAuthAgeMs)) return 'policy.maxAuthAgeMs must be a number of ms >= 0';
+  if (request.deciderKeys !== undefined && !(Array.isArray(request.deciderKeys) && request.deciderKeys.every((k) => typeof k === 'string'))) return 'deciderKeys must be a list of hex public keys';
   if (!isCount(request.requestedAt)) return 'requestedAt must be ms since the epoch';
   const r = request.rendering;
   if (r !== undefined && (typeof r?.text !== 'string' || typeof r.truncated !== 'boolean' || r.text.length > REQUEST_RENDERING_MAX_CHARS)) {

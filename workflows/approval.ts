@@ -3,6 +3,7 @@ import {
   ApplicationFailure,
   condition,
   log,
+  patched,
   proxyActivities,
   setHandler,
   upsertSearchAttributes,
@@ -19,7 +20,9 @@ import {
   type ApprovalState,
   type ApprovalStatus,
   type ClaimResult,
+  type DecisionRefusal,
   type DecisionResult,
+  type DecisionSignature,
 } from './approval-contract';
 import {
   approvalCount,
@@ -36,6 +39,7 @@ import {
   reportRefusal,
   requestProblem,
 } from './approval-rules';
+import { verifyDecisionSignature } from './decision-signature';
 import { APPROVAL_SEARCH_KEYS } from './search-attributes';
 
 /*
@@ -55,6 +59,14 @@ const messages = proxyActivities<ApprovalActivities>({
 
 /** How long a claimed grant waits for the gateway's execution report before the approval closes without one. */
 export const EXECUTION_REPORT_WINDOW_MS = 60 * 60 * 1000;
+
+/**
+ * Decisions must carry the Slack app's signature (THREATS 35). Checked per decision, not once at the
+ * start: histories recorded before this replay their decisions unsigned as they were, while a running
+ * pre-upgrade approval that gets a decision after the upgrade takes the signed path (and, having no
+ * trusted keys in its input, refuses it UNSIGNED: its requester asks again).
+ */
+export const SIGNED_DECISIONS_PATCH = 'vecgate-signed-decisions';
 
 const CLOSED_STATUSES: ReadonlySet<ApprovalStatus> = new Set(['denied', 'expired', 'executed', 'grant_expired']);
 
@@ -97,14 +109,25 @@ export async function approvalWorkflow(request: ApprovalRequest): Promise<Approv
     decideUpdate,
     (input): DecisionResult => {
       const now = Date.now();
-      const refusal = decisionRefusal(state, input, now);
+      let signature: DecisionSignature | undefined;
+      let refusal: DecisionRefusal | undefined;
+      // Nothing of an unsigned decision is trusted, not even its decisionId: the signature is checked first.
+      const signedPath = patched(SIGNED_DECISIONS_PATCH);
+      if (signedPath) {
+        const verdict = verifyDecisionSignature(request, input, now);
+        if (!verdict.ok) refusal = verdict.refusal;
+        // only the verified fields are kept: whatever else came with the input is not evidence
+        else if (input.signature) signature = { publicKey: input.signature.publicKey, signedAt: input.signature.signedAt, value: input.signature.value };
+      }
+      // since the patch, self-approval is matched on subject, e-mail and the approver's other bindings
+      refusal ??= decisionRefusal(state, input, now, { matchIdentity: signedPath });
       if (refusal) {
         const message = refusalMessage(state, input, refusal);
         state.refusals.push({ decisionId: input.decisionId, approver: input.approver, decision: input.decision, refusal, at: now });
         log.info('decision refused', { approvalId: state.approvalId, approver: input.approver.subject, refusal });
         return { counted: false, refusal, message, state: snapshot(state) };
       }
-      state.decisions.push({ decisionId: input.decisionId, approver: input.approver, decision: input.decision, reason: input.reason, at: now });
+      state.decisions.push({ decisionId: input.decisionId, approver: input.approver, decision: input.decision, reason: input.reason, at: now, ...(signature ? { signature } : {}) });
       if (input.decision === 'deny') {
         enter('denied');
       } else if (approvalCount(state) >= approvalsRequired(request)) {

@@ -27,6 +27,11 @@ export interface StaticBinding {
   subject: string;
   email?: string;
   groups: string[];
+  /**
+   * when someone confirmed these groups at the identity provider (ms); the binding ages from then
+   * like a linked one. Absent: stale, it decides nothing until dated.
+   */
+  verifiedAt?: number;
 }
 
 /** The organisation's directory, asked by e-mail when e-mail matching is enabled. */
@@ -38,8 +43,6 @@ export interface ApproverDirectoryOptions {
   /** the one workspace (team id) whose users may decide */
   workspace: string;
   staticBindings?: StaticBinding[];
-  /** when the configuration holding staticBindings was loaded: their groups were confirmed then */
-  staticLoadedAt?: number;
   /** bindings made by the link command */
   store?: BindingStore;
   /** groups confirmed longer ago than this are not used for a decision */
@@ -66,13 +69,9 @@ export function createApproverDirectory(options: ApproverDirectoryOptions): Appr
     throw new SlackAppError('SLACK_CONFIG_INVALID', 'slack approvers: maxGroupAgeMs must be a positive number of milliseconds, e.g. 86400000 for one day');
   }
   const staticBindings = new Map<string, SlackBinding>();
-  if (options.staticBindings?.length) {
-    if (options.staticLoadedAt === undefined) {
-      throw new SlackAppError('SLACK_CONFIG_INVALID', 'slack approvers: staticLoadedAt is required with staticBindings (when the configuration was loaded)');
-    }
-    for (const b of options.staticBindings) {
-      staticBindings.set(keyOf(b.teamId, b.userId), { ...b, groups: [...b.groups], groupsVerifiedAt: options.staticLoadedAt, source: 'config' });
-    }
+  // A restart is no confirmation: a static binding is as fresh as the date written beside it (THREATS 36).
+  for (const { verifiedAt, ...b } of options.staticBindings ?? []) {
+    staticBindings.set(keyOf(b.teamId, b.userId), { ...b, groups: [...b.groups], groupsVerifiedAt: verifiedAt ?? STALE, source: 'config' });
   }
   const relink = options.linkCommand
     ? `Run ${options.linkCommand} to sign in again, then try once more.`
@@ -111,12 +110,15 @@ export function createApproverDirectory(options: ApproverDirectoryOptions): Appr
       }
       const age = clock.now() - binding.groupsVerifiedAt;
       if (age > maxGroupAgeMs) {
+        const when = binding.groupsVerifiedAt === STALE ? 'were never confirmed (a configured binding without verifiedAt)' : `were last confirmed ${duration(age)} ago`;
         return {
           ok: false,
           reason: 'STALE_GROUPS',
-          message: `Your group memberships were last confirmed ${duration(age)} ago; deciding needs them confirmed within ${duration(maxGroupAgeMs)}. ${relink}`,
+          message: `Your group memberships ${when}; deciding needs them confirmed within ${duration(maxGroupAgeMs)}. ${relink}`,
         };
       }
+      // every other identity this Slack user is bound to: the workflow refuses the requester under any of them
+      const otherBindings = candidates.filter((b) => b !== binding).map((b) => ({ subject: b.subject, ...(b.email !== undefined ? { email: b.email } : {}) }));
       return {
         ok: true,
         binding,
@@ -128,11 +130,16 @@ export function createApproverDirectory(options: ApproverDirectoryOptions): Appr
           slackTeamId: binding.teamId,
           slackUserId: binding.userId,
           groupsVerifiedAt: binding.groupsVerifiedAt,
+          ...(otherBindings.length ? { otherBindings } : {}),
+          ...(binding.authTime !== undefined ? { authTime: binding.authTime } : {}),
         },
       };
     },
   };
 }
+
+/** groupsVerifiedAt of a binding nobody dated: older than any maxGroupAgeMs. */
+const STALE = 0;
 
 function keyOf(teamId: string, userId: string): string {
   return `${teamId}\u0000${userId}`;

@@ -12,6 +12,8 @@ export interface SlackBinding {
   groupsVerifiedAt: number;
   /** where the binding came from */
   source: 'config' | 'link' | 'email';
+  /** when the person last signed in at the identity provider (ID token auth_time, ms); link bindings only */
+  authTime?: number;
 }
 
 /** Where bindings made by /vecgate-link are kept. One binding per workspace + user. */

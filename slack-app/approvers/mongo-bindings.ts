@@ -50,5 +50,6 @@ function toBinding(doc: SlackBinding): SlackBinding {
     groups: [...doc.groups],
     groupsVerifiedAt: doc.groupsVerifiedAt,
     source: doc.source,
+    ...(typeof doc.authTime === 'number' ? { authTime: doc.authTime } : {}),
   };
 }

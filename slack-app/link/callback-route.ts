@@ -1,7 +1,12 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Logger } from 'pino';
 import { isSlackAppError, type SlackAppErrorCode } from '../errors';
+import type { SlackBinding } from '../approvers/bindings';
 import type { LinkService } from './link-service';
+import type { PendingDecision } from './link-states';
+
+/** Sends the decision that waited for a step-up sign-in; answers what came of it, for the page. */
+export type ResumeDecision = (binding: SlackBinding, decision: PendingDecision) => Promise<string>;
 
 /** The default path of the link callback (the path of oidc.redirectUri is what counts). */
 export const LINK_CALLBACK_PATH = '/slack/link/callback';
@@ -22,7 +27,7 @@ export type RequestHandler = (req: IncomingMessage, res: ServerResponse) => void
  * app's HTTP server serves it; the gateway can mount this handler on its own server instead.
  * Answers a small HTML page; the details of a failure stay in the logs.
  */
-export function createLinkCallbackHandler(service: LinkService, logger: Logger): RequestHandler {
+export function createLinkCallbackHandler(service: LinkService, logger: Logger, resume?: ResumeDecision): RequestHandler {
   const log = logger.child({ component: 'slack-link' });
   return (req, res) => {
     if (req.method !== 'GET') {
@@ -35,22 +40,31 @@ export function createLinkCallbackHandler(service: LinkService, logger: Logger):
       ...(query.get('code') ? { code: query.get('code') as string } : {}),
       ...(query.get('error') ? { error: query.get('error') as string } : {}),
     };
-    service.complete(input).then(
-      (binding) => {
+    service
+      .complete(input)
+      .then(async ({ binding, decision }) => {
         const groups = binding.groups.length > 0 ? binding.groups.join(', ') : 'none';
-        page(res, 200, 'Slack account linked', `Your Slack account is now linked to ${binding.email ?? binding.subject} (groups: ${groups}). You can close this window and go back to Slack.`);
-      },
-      (err: unknown) => {
-        if (isSlackAppError(err) && STATUS[err.code]) {
-          log.warn({ event: 'slack.link_failed', code: err.code, detail: err.message, cause: (err.cause as Error | undefined)?.message }, 'link sign-in failed');
-          const message = err.code === 'LINK_IDP_UNAVAILABLE' || err.code === 'LINK_TOKEN_INVALID' ? `The sign-in could not be verified. Run ${service.command} in Slack again; if it keeps failing, tell the vecgate operators.` : err.message;
-          page(res, STATUS[err.code] as number, 'Linking failed', message);
-          return;
-        }
-        log.error({ event: 'slack.link_failed', err }, 'link callback failed');
-        page(res, 500, 'Linking failed', 'vecgate hit an internal error. Try again later or tell the vecgate operators.');
-      },
-    );
+        const linked = `Your Slack account is now linked to ${binding.email ?? binding.subject} (groups: ${groups}).`;
+        if (!decision || !resume) return { title: 'Slack account linked', message: `${linked} You can close this window and go back to Slack.` };
+        const outcome = await resume(binding, decision).catch((err: unknown) => {
+          log.error({ event: 'slack.step_up_resume_failed', err }, 'the decision after a step-up sign-in could not be sent');
+          return 'Your decision could not be sent: click the button in Slack again.';
+        });
+        return { title: 'Signed in', message: `${linked} ${outcome}` };
+      })
+      .then(
+        ({ title, message }) => page(res, 200, title, message),
+        (err: unknown) => {
+          if (isSlackAppError(err) && STATUS[err.code]) {
+            log.warn({ event: 'slack.link_failed', code: err.code, detail: err.message, cause: (err.cause as Error | undefined)?.message }, 'link sign-in failed');
+            const message = err.code === 'LINK_IDP_UNAVAILABLE' || err.code === 'LINK_TOKEN_INVALID' ? `The sign-in could not be verified. Run ${service.command} in Slack again; if it keeps failing, tell the vecgate operators.` : err.message;
+            page(res, STATUS[err.code] as number, 'Linking failed', message);
+            return;
+          }
+          log.error({ event: 'slack.link_failed', err }, 'link callback failed');
+          page(res, 500, 'Linking failed', 'vecgate hit an internal error. Try again later or tell the vecgate operators.');
+        },
+      );
   };
 }
 

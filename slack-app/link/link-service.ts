@@ -6,7 +6,7 @@ import type { Clock } from '../../src/clock';
 import type { SlackUserRef } from '../approvers/approver-directory';
 import type { BindingStore, SlackBinding } from '../approvers/bindings';
 import { SlackAppError } from '../errors';
-import type { LinkStateStore } from './link-states';
+import type { LinkStateStore, PendingDecision } from './link-states';
 import { createOidcRelyingParty, type OidcClientConfig, type OidcRelyingParty } from './oidc';
 
 export const DEFAULT_LINK_COMMAND = '/vecgate-link';
@@ -33,11 +33,23 @@ export interface LinkService {
   readonly command: string;
   /** the callback's path, from oidc.redirectUri */
   readonly callbackPath: string;
-  /** a single-use sign-in URL for this Slack user, valid for ten minutes */
-  start(user: SlackUserRef): Promise<{ url: string; expiresAt: number }>;
+  /**
+   * a single-use sign-in URL for this Slack user, valid for ten minutes; with stepUp, the provider
+   * is asked for a sign-in within maxAgeSeconds (max_age) and the waiting decision is kept with it
+   */
+  start(user: SlackUserRef, stepUp?: { maxAgeSeconds: number; decision: PendingDecision }): Promise<{ url: string; expiresAt: number }>;
   /** finishes a sign-in from the callback's query; throws SlackAppError (LINK_*) */
-  complete(query: { state?: string; code?: string; error?: string }): Promise<SlackBinding>;
+  complete(query: { state?: string; code?: string; error?: string }): Promise<LinkOutcome>;
 }
+
+/** A completed sign-in: the binding written, and the decision that waited for it (step-up). */
+export interface LinkOutcome {
+  binding: SlackBinding;
+  decision?: PendingDecision;
+}
+
+/** How much later than max_age allows an auth_time may be, for the clocks of provider and app. */
+const AUTH_TIME_SKEW_MS = 60_000;
 
 export interface LinkServiceDeps {
   clock: Clock;
@@ -70,7 +82,7 @@ export function createLinkService(options: LinkOptions, deps: LinkServiceDeps): 
     command,
     callbackPath: new URL(options.oidc.redirectUri).pathname,
 
-    async start(user) {
+    async start(user, stepUp) {
       if (user.teamId !== deps.workspace) {
         throw new SlackAppError('LINK_STATE_INVALID', 'accounts of this Slack workspace cannot be linked');
       }
@@ -80,8 +92,16 @@ export function createLinkService(options: LinkOptions, deps: LinkServiceDeps): 
       const codeChallenge = createHash('sha256').update(codeVerifier).digest('base64url');
       const now = deps.clock.now();
       const expiresAt = now + LINK_STATE_TTL_MS;
-      const url = await rp.authorizationUrl({ state, nonce, codeChallenge });
-      await options.states.save(state, { teamId: user.teamId, userId: user.userId, codeVerifier, nonce, createdAt: now, expiresAt });
+      const url = await rp.authorizationUrl({ state, nonce, codeChallenge, ...(stepUp ? { maxAge: stepUp.maxAgeSeconds } : {}) });
+      await options.states.save(state, {
+        teamId: user.teamId,
+        userId: user.userId,
+        codeVerifier,
+        nonce,
+        createdAt: now,
+        expiresAt,
+        ...(stepUp ? { maxAgeSeconds: stepUp.maxAgeSeconds, decision: stepUp.decision } : {}),
+      });
       log.info({ event: 'slack.link_started', teamId: user.teamId, userId: user.userId, expiresAt }, 'link sign-in started');
       return { url, expiresAt };
     },
@@ -117,6 +137,13 @@ export function createLinkService(options: LinkOptions, deps: LinkServiceDeps): 
         }
       }
 
+      // auth_time (seconds) says when the person really signed in; with max_age asked it must be recent
+      const authTime = typeof payload.auth_time === 'number' && Number.isFinite(payload.auth_time) ? payload.auth_time * 1000 : undefined;
+      if (pending.maxAgeSeconds !== undefined && (authTime === undefined || deps.clock.now() - authTime > pending.maxAgeSeconds * 1000 + AUTH_TIME_SKEW_MS)) {
+        log.warn({ event: 'slack.step_up_refused', teamId: pending.teamId, userId: pending.userId, subject, authTime }, 'step-up sign-in not recent');
+        throw new SlackAppError('LINK_SIGN_IN_FAILED', 'The identity provider did not confirm a recent sign-in (auth_time), so your decision was not sent. Click the button in Slack again.');
+      }
+
       const binding: SlackBinding = {
         teamId: pending.teamId,
         userId: pending.userId,
@@ -125,10 +152,11 @@ export function createLinkService(options: LinkOptions, deps: LinkServiceDeps): 
         groups: [...groups],
         groupsVerifiedAt: deps.clock.now(),
         source: 'link',
+        ...(authTime !== undefined ? { authTime } : {}),
       };
       await options.bindings.put(binding);
       log.info({ event: 'slack.linked', teamId: binding.teamId, userId: binding.userId, subject, groups: binding.groups }, 'Slack account linked');
-      return binding;
+      return { binding, ...(pending.decision ? { decision: pending.decision } : {}) };
     },
   };
 }

@@ -12,6 +12,18 @@ export interface PendingLink {
   nonce: string;
   createdAt: number;
   expiresAt: number;
+  /** step-up: the sign-in was asked with max_age; the ID token's auth_time must be this recent */
+  maxAgeSeconds?: number;
+  /** step-up: the decision that waits for this sign-in, sent again once it is done */
+  decision?: PendingDecision;
+}
+
+/** A decision refused STEP_UP_REQUIRED, kept with the sign-in it waits for. */
+export interface PendingDecision {
+  approvalId: string;
+  decision: 'approve' | 'deny';
+  decisionId: string;
+  reason?: string;
 }
 
 /**
@@ -68,7 +80,16 @@ export async function openMongoLinkStateStore(db: Db, collectionName = SLACK_LIN
     async take(state, nowMs) {
       const doc = await states.findOneAndDelete({ stateHash: hashState(state) });
       if (!doc || doc.expiresAt <= nowMs) return undefined;
-      return { teamId: doc.teamId, userId: doc.userId, codeVerifier: doc.codeVerifier, nonce: doc.nonce, createdAt: doc.createdAt, expiresAt: doc.expiresAt };
+      return {
+        teamId: doc.teamId,
+        userId: doc.userId,
+        codeVerifier: doc.codeVerifier,
+        nonce: doc.nonce,
+        createdAt: doc.createdAt,
+        expiresAt: doc.expiresAt,
+        ...(doc.maxAgeSeconds !== undefined ? { maxAgeSeconds: doc.maxAgeSeconds } : {}),
+        ...(doc.decision ? { decision: { approvalId: doc.decision.approvalId, decision: doc.decision.decision, decisionId: doc.decision.decisionId, ...(doc.decision.reason !== undefined ? { reason: doc.decision.reason } : {}) } } : {}),
+      };
     },
   };
 }

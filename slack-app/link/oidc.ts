@@ -30,7 +30,8 @@ const ID_TOKEN_ALGORITHMS = ['RS256', 'RS384', 'RS512', 'PS256', 'PS384', 'PS512
  * code exchanged for an ID token verified against the provider's JWKS (from discovery).
  */
 export interface OidcRelyingParty {
-  authorizationUrl(input: { state: string; nonce: string; codeChallenge: string }): Promise<string>;
+  /** maxAge: step-up, the provider must ask for a sign-in unless the last one is this recent (seconds) */
+  authorizationUrl(input: { state: string; nonce: string; codeChallenge: string; maxAge?: number }): Promise<string>;
   /** exchanges the code and returns the verified ID token's claims */
   redeem(input: { code: string; codeVerifier: string; nonce: string }): Promise<JWTPayload>;
 }
@@ -93,7 +94,7 @@ export function createOidcRelyingParty(config: OidcClientConfig, deps: { clock: 
   }
 
   return {
-    async authorizationUrl({ state, nonce, codeChallenge }) {
+    async authorizationUrl({ state, nonce, codeChallenge, maxAge }) {
       const { authorizationEndpoint } = await discover();
       const url = new URL(authorizationEndpoint);
       url.searchParams.set('response_type', 'code');
@@ -104,6 +105,7 @@ export function createOidcRelyingParty(config: OidcClientConfig, deps: { clock: 
       url.searchParams.set('nonce', nonce);
       url.searchParams.set('code_challenge', codeChallenge);
       url.searchParams.set('code_challenge_method', 'S256');
+      if (maxAge !== undefined) url.searchParams.set('max_age', String(maxAge));
       return url.href;
     },
 

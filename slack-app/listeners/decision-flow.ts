@@ -4,12 +4,20 @@ import type { ApproverIdentity, MessageRef } from '../../workflows/approval-cont
 import type { ApproverLookup } from '../approvers/approver-directory';
 import type { DecisionReply } from '../decider';
 import type { SlackAppOptions } from '../options';
-import { approvalMetadata, renderApproval } from '../render';
+import type { SlackBinding } from '../approvers/bindings';
+import type { SlackUserRef } from '../approvers/approver-directory';
+import type { PendingDecision } from '../link/link-states';
+import { approvalMetadata, escapeMrkdwn, renderApproval } from '../render';
 
 /** What the decision listeners share; app.ts builds it once. */
 export interface DecisionDeps extends Pick<SlackAppOptions, 'workspace' | 'decider' | 'approvers' | 'refusals' | 'clock' | 'logger'> {
   /** the bot's client: edits the approval message */
   client: webApi.WebClient;
+  /**
+   * step-up: a sign-in URL (the link flow with max_age) that sends `decision` again once done;
+   * absent without the link command, and then a STEP_UP_REQUIRED refusal is only explained
+   */
+  stepUp?: (user: SlackUserRef, maxAgeSeconds: number, decision: PendingDecision) => Promise<string>;
 }
 
 /** One approver's click, as the listeners read it from the payload. */
@@ -26,6 +34,8 @@ export interface Click {
   message?: MessageRef;
   /** answers the clicking user only (ephemeral) */
   tell(text: string): Promise<void>;
+  /** this click is the decision sent again after a step-up sign-in: no second sign-in is offered */
+  afterSignIn?: boolean;
 }
 
 /** Longest approval id a button may carry; ours are hashes, far shorter. */
@@ -97,6 +107,12 @@ export async function submitDecision(deps: DecisionDeps, click: Click): Promise<
   // a replayed payload: the first delivery already answered the approver
   if (result.refusal === 'DUPLICATE') return;
 
+  const maxAuthAgeMs = result.state?.request.policy.maxAuthAgeMs;
+  if (result.refusal === 'STEP_UP_REQUIRED' && deps.stepUp && !click.afterSignIn && click.teamId !== undefined && maxAuthAgeMs !== undefined) {
+    await offerSignIn(deps, { ...click, teamId: click.teamId }, Math.max(1, Math.floor(maxAuthAgeMs / 1000)), log);
+    return;
+  }
+
   // the workflow's sentence says what came of it (counted, N of M, or why not)
   const work: Promise<unknown>[] = [tellSafely(click, result.message, log)];
   const message = result.state?.message ?? click.message;
@@ -110,6 +126,51 @@ export async function submitDecision(deps: DecisionDeps, click: Click): Promise<
     );
   }
   await Promise.all(work);
+}
+
+/** Step-up: the approver signs in again (max_age); the link callback then sends the same decision. */
+async function offerSignIn(deps: DecisionDeps, click: Click & { teamId: string }, maxAgeSeconds: number, log: Logger): Promise<void> {
+  let url: string;
+  try {
+    url = await (deps.stepUp as NonNullable<DecisionDeps['stepUp']>)({ teamId: click.teamId, userId: click.userId }, maxAgeSeconds, {
+      approvalId: click.approvalId,
+      decision: click.decision,
+      decisionId: click.decisionId,
+      ...(click.reason !== undefined ? { reason: click.reason } : {}),
+    });
+  } catch (err) {
+    log.error({ event: 'slack.step_up_failed', err }, 'could not start a step-up sign-in');
+    await tellSafely(click, 'This request needs a recent sign-in, and vecgate could not start one right now. Nothing was decided; try again in a minute.', log);
+    return;
+  }
+  log.info({ event: 'slack.step_up_offered', decision: click.decision, maxAgeSeconds }, 'step-up sign-in offered');
+  await tellSafely(
+    click,
+    `This request needs approvers who signed in within the last ${Math.round(maxAgeSeconds / 60)} minutes: <${escapeMrkdwn(url)}|sign in here> (for you only, within ten minutes). Your ${click.decision === 'approve' ? 'approval' : 'denial'} is sent once you have signed in.`,
+    log,
+  );
+}
+
+/**
+ * The decision that waited for a step-up sign-in, sent again as a new click (a new decisionId: the
+ * refused one stays refused in the history). Answers what came of it, for the callback page.
+ */
+export async function resumeDecision(deps: DecisionDeps, binding: SlackBinding, pending: PendingDecision): Promise<string> {
+  const told: string[] = [];
+  await submitDecision(deps, {
+    teamId: binding.teamId,
+    userId: binding.userId,
+    approvalId: pending.approvalId,
+    decision: pending.decision,
+    decisionId: `${pending.decisionId}:after-sign-in`,
+    ...(pending.reason !== undefined ? { reason: pending.reason } : {}),
+    afterSignIn: true,
+    tell: (text) => {
+      told.push(text);
+      return Promise.resolve();
+    },
+  });
+  return told.join(' ') || 'Your decision was sent.';
 }
 
 async function tellSafely(click: Pick<Click, 'tell'>, text: string, log: Logger): Promise<void> {

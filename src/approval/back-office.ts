@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs';
 import { webApi } from '@slack/bolt';
 import { Client, Connection } from '@temporalio/client';
 import { NativeConnection, type Worker } from '@temporalio/worker';
@@ -17,6 +18,9 @@ import {
   type SlackApp,
   type SlackRefusal,
 } from '../../slack-app';
+import { createDecisionSigner, type DecisionSigner } from '../../slack-app/decision-signer';
+import { decisionSigningKey } from './decider-keys';
+import { temporalConnectionOptions } from './temporal-connection';
 import { createApprovalWorker } from './worker';
 
 /** The secrets the Slack side needs, read from the environment variables the configuration names. */
@@ -26,6 +30,10 @@ export interface SlackSecrets {
   appToken?: string;
   /** the link command's OpenID client secret, when the client is confidential */
   linkClientSecret?: string;
+  /** PKCS8 PEM of the Ed25519 key that signs decisions (approvals.slack.decisionSigningKeyFile/Env) */
+  decisionSigningKey: string;
+  /** the Temporal API key (approvals.temporal.apiKeyEnv; LoadedConfig.temporalApiKey) */
+  temporalApiKey?: string;
 }
 
 export interface BackOffice {
@@ -43,8 +51,8 @@ export interface BackOfficeOptions {
   workflowBundle?: { code: string };
 }
 
-/** Reads the Slack secrets once, naming the variable and the key when one is missing. */
-export function slackSecretsFrom(approvals: ApprovalsConfig, env: Readonly<Record<string, string | undefined>>): SlackSecrets {
+/** Reads the worker's secrets once, naming the variable (or file) and the key when one is missing. */
+export function slackSecretsFrom(approvals: ApprovalsConfig, env: Readonly<Record<string, string | undefined>>, readFile: (path: string) => string = (p) => readFileSync(p, 'utf8')): SlackSecrets {
   const slack = approvals.slack;
   if (!slack) throw new ConfigError('configuration', [{ key: 'approvals.slack', message: 'is required to run the worker: approvers are asked in Slack' }]);
   const need = (name: string, key: string) => {
@@ -56,7 +64,46 @@ export function slackSecretsFrom(approvals: ApprovalsConfig, env: Readonly<Recor
     botToken: need(slack.botTokenEnv, 'botTokenEnv'),
     ...(slack.mode === 'http' ? { signingSecret: need(slack.signingSecretEnv, 'signingSecretEnv') } : { appToken: need(slack.appTokenEnv, 'appTokenEnv') }),
     ...(slack.link?.clientSecretEnv ? { linkClientSecret: need(slack.link.clientSecretEnv, 'link.clientSecretEnv') } : {}),
+    decisionSigningKey: signingKeyFrom(slack, env, readFile),
   };
+}
+
+function signingKeyFrom(slack: NonNullable<ApprovalsConfig['slack']>, env: Readonly<Record<string, string | undefined>>, readFile: (path: string) => string): string {
+  if (slack.decisionSigningKeyFile !== undefined) {
+    try {
+      return readFile(slack.decisionSigningKeyFile);
+    } catch (err) {
+      throw new ConfigError('configuration', [
+        { key: 'approvals.slack.decisionSigningKeyFile', message: `cannot read ${slack.decisionSigningKeyFile} (${(err as NodeJS.ErrnoException).code ?? 'error'}): point it at the PKCS8 PEM Ed25519 key (openssl genpkey -algorithm ed25519)` },
+      ]);
+    }
+  }
+  const value = env[slack.decisionSigningKeyEnv];
+  if (!value) {
+    throw new ConfigError('configuration', [
+      {
+        key: 'approvals.slack.decisionSigningKeyEnv',
+        message: `environment variable ${slack.decisionSigningKeyEnv} is not set: export the PKCS8 PEM Ed25519 key that signs decisions there (openssl genpkey -algorithm ed25519), or set decisionSigningKeyFile`,
+      },
+    ]);
+  }
+  return value;
+}
+
+/** The worker's decision signer; its public key must be one the gateways trust, or no decision would ever count. */
+export function decisionSignerFrom(approvals: ApprovalsConfig, pem: string): DecisionSigner {
+  let signer: DecisionSigner;
+  try {
+    signer = createDecisionSigner(decisionSigningKey(pem));
+  } catch (err) {
+    throw new ConfigError('configuration', [{ key: 'approvals.slack.decisionSigningKeyFile/Env', message: (err as Error).message }]);
+  }
+  if (!approvals.deciderPublicKeys.includes(signer.publicKey)) {
+    throw new ConfigError('configuration', [
+      { key: 'approvals.deciderPublicKeys', message: `does not list the public half of the worker's decision signing key (hex ${signer.publicKey}): add it, or no decision would count` },
+    ]);
+  }
+  return signer;
 }
 
 /**
@@ -68,7 +115,9 @@ export async function startBackOffice(options: BackOfficeOptions): Promise<BackO
   const approvals = config.approvals;
   const slack = approvals?.slack;
   if (!approvals || !slack) throw new ConfigError('configuration', [{ key: 'approvals.slack', message: 'is required to run the worker: approvers are asked in Slack' }]);
-  const { address, namespace, taskQueue } = approvals.temporal;
+  const { namespace, taskQueue } = approvals.temporal;
+  const signer = decisionSignerFrom(approvals, secrets.decisionSigningKey);
+  const connectionOptions = temporalConnectionOptions(approvals.temporal, secrets.temporalApiKey);
 
   const stops: Array<() => Promise<unknown>> = [];
   const stop = async () => {
@@ -82,7 +131,7 @@ export async function startBackOffice(options: BackOfficeOptions): Promise<BackO
     const slackApiUrl = slack.apiUrl?.replace(/\/?$/, '/');
     // no retries inside the client: a lost answer retried there would post twice; the activity retries and looks first
     const web = new webApi.WebClient(secrets.botToken, { retryConfig: { retries: 0 }, ...(slackApiUrl ? { slackApiUrl } : {}) });
-    const nativeConnection = await NativeConnection.connect({ address });
+    const nativeConnection = await NativeConnection.connect(connectionOptions);
     stops.push(() => nativeConnection.close());
     const worker: Worker = await createApprovalWorker({
       connection: nativeConnection,
@@ -98,7 +147,7 @@ export async function startBackOffice(options: BackOfficeOptions): Promise<BackO
       await running;
     });
 
-    const clientConnection = await Connection.connect({ address });
+    const clientConnection = await Connection.connect(connectionOptions);
     stops.push(() => clientConnection.close());
     const refusals = db.collection<SlackRefusal>('slack_refusals');
     const bindings = await openMongoBindingStore(db);
@@ -120,11 +169,10 @@ export async function startBackOffice(options: BackOfficeOptions): Promise<BackO
       port: slack.listen.port,
       ...(slackApiUrl ? { slackApiUrl } : {}),
       workspace: slack.workspace,
-      decider: createTemporalDecider(new Client({ connection: clientConnection, namespace })),
+      decider: createTemporalDecider(new Client({ connection: clientConnection, namespace }), { signer, clock }),
       approvers: createApproverDirectory({
         workspace: slack.workspace,
         staticBindings: slack.bindings.map((b) => ({ teamId: slack.workspace, ...b })),
-        staticLoadedAt: clock.now(),
         store: bindings,
         maxGroupAgeMs: slack.maxGroupAgeSeconds * 1000,
         clock,

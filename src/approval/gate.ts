@@ -9,6 +9,8 @@ import type { Principal } from '../identity/types';
 import type { Masker } from '../masking';
 import type { Decision } from '../policy/evaluate';
 import type { ApprovalPolicy, ApprovalRequest, ApprovalState, ClaimResult, ExecutionReport, RequestRendering } from '../../workflows/approval-contract';
+import { isRequester } from '../../workflows/approval-rules';
+import { verifyDecisionSignature } from '../../workflows/decision-signature';
 import { newApprovalLimitRefusal, type NewApprovalLimit } from './new-approval-limit';
 import { renderRequest } from './rendering';
 import { claim, report, startOrGetApproval, state } from './temporal-client';
@@ -52,6 +54,8 @@ export interface ApprovalGateDeps {
   client: Client;
   taskQueue: string;
   holdMs: number;
+  /** the decider public keys (hex) this gateway trusts: approvals.deciderPublicKeys */
+  deciderKeys: readonly string[];
   /** where approvers are asked, told to the requester */
   where: string;
   /** groups older than this do not count for a decision (from the Slack settings) */
@@ -132,6 +136,11 @@ export function createApprovalGate(deps: ApprovalGateDeps): ApprovalGate {
         }
       }
       if (!result.granted) throw refusalError(result, deps.where);
+      const untrusted = untrustedGrant(result.state, request, held.approval, deps.deciderKeys);
+      if (untrusted) {
+        deps.logger.error({ approvalId: request.approvalId, problem: untrusted }, 'an approval granted without enough decisions signed by a trusted decider was not honoured');
+        throw new VecgateError('APPROVAL_UNTRUSTED', `Approval ${request.approvalId} was not given by a trusted approver (${untrusted}); the request was not run. Send it again to ask anew.`);
+      }
       const approvalId = request.approvalId;
       const grantId = result.grantId;
       return {
@@ -183,6 +192,7 @@ function approvalRequest(held: HeldRequest, deps: ApprovalGateDeps): ApprovalReq
     usableForMs: held.approval.usableForSeconds * 1000,
     reasonRequired: held.approval.reasonRequired,
     ...(deps.maxGroupAgeMs ? { maxGroupAgeMs: deps.maxGroupAgeMs } : {}),
+    ...(held.approval.maxAuthAgeSeconds ? { maxAuthAgeMs: held.approval.maxAuthAgeSeconds * 1000 } : {}),
   };
   return {
     approvalId: approvalIdOf(held),
@@ -204,7 +214,38 @@ function approvalRequest(held: HeldRequest, deps: ApprovalGateDeps): ApprovalReq
     policy,
     requestedAt: deps.clock.now(),
     gatewayInstance: deps.instanceId,
+    deciderKeys: [...deps.deciderKeys],
   };
+}
+
+/**
+ * Why this gateway does not honour a grant, or undefined. Anyone who reaches Temporal can start the
+ * approval workflow first, under the same id, naming their own decider key; the workflow would then
+ * count their signatures. So the gateway does not take the workflow's word: it verifies each counted
+ * approval's signature again, against the keys in its own configuration and the request it computed,
+ * and applies its own rule's approver groups and count. Only the workflow code run by our worker is
+ * trusted to keep the history; Temporal access itself is guarded by TLS, mTLS or an API key.
+ */
+export function untrustedGrant(
+  state: ApprovalState,
+  request: Pick<ApprovalRequest, 'approvalId' | 'fingerprint' | 'requester'>,
+  rule: Pick<ApprovalSettings, 'approverGroups' | 'required' | 'maxAuthAgeSeconds'>,
+  deciderKeys: readonly string[],
+): string | undefined {
+  if (state.request.approvalId !== request.approvalId || state.request.fingerprint !== request.fingerprint) return 'the approval is for another request';
+  const asStarted = { ...state.request, deciderKeys: [...deciderKeys] };
+  const groups = new Set(rule.approverGroups);
+  const approvers = new Set<string>();
+  for (const d of state.decisions) {
+    const verified = verifyDecisionSignature(asStarted, { decisionId: d.decisionId, approver: d.approver, decision: d.decision, ...(d.reason !== undefined ? { reason: d.reason } : {}), ...(d.signature ? { signature: d.signature } : {}) }, d.at);
+    if (!verified.ok) return `a counted decision is not signed by a trusted decider (${verified.refusal})`;
+    if (d.decision === 'deny') return 'a counted decision denies it';
+    if (isRequester(request, d.approver)) continue;
+    const authTime = d.approver.authTime;
+    if (rule.maxAuthAgeSeconds !== undefined && (authTime === undefined || d.at - authTime > rule.maxAuthAgeSeconds * 1000)) continue;
+    if (d.approver.groups.some((g) => groups.has(g))) approvers.add(d.approver.subject);
+  }
+  return approvers.size >= rule.required ? undefined : `${approvers.size} of ${rule.required} signed approvals from ${rule.approverGroups.join(', ')}`;
 }
 
 function refusalError(result: Extract<ClaimResult, { granted: false }>, where: string): VecgateError {

@@ -1,3 +1,4 @@
+import { generateKeyPairSync } from 'node:crypto';
 import { join } from 'node:path';
 import { MongoClient } from 'mongodb';
 import type { Logger } from 'pino';
@@ -48,6 +49,8 @@ export async function runDev(opts: DevOptions): Promise<{ stop(): Promise<void> 
     // Slack cannot be reached from here: a local fake of its Web API stands in for it
     const slack = await FakeSlack.start({ teamId: DEMO_TEAM, botToken: DEMO_BOT_TOKEN, channels: [DEMO_CHANNEL], users: [{ id: DEMO_APPROVER, teamId: DEMO_TEAM, name: 'carol', email: 'carol@example.test' }] });
     stops.push(() => slack.stop());
+    // a decider key pair for this run only: the worker signs decisions, the gateway trusts its public half
+    const decider = generateKeyPairSync('ed25519');
     const loaded = loadConfigFile(join(root, 'config', 'demo.yaml'), {
       ...opts.env,
       OIDC_ISSUER: stack.oidcIssuer,
@@ -60,9 +63,12 @@ export async function runDev(opts: DevOptions): Promise<{ stop(): Promise<void> 
       VECGATE_SLACK_PORT: '0',
       VECGATE_PORT: String(opts.port),
       VECGATE_DEMO_PORT: String(opts.connectionPort),
+      VECGATE_DECIDER_PUBLIC_KEY: decider.publicKey.export({ format: 'pem', type: 'spki' }).toString(),
+      // the demo approver's groups were "confirmed" as the demo starts (a real binding says when someone checked)
+      VECGATE_DEMO_APPROVER_VERIFIED_AT: new Date().toISOString(),
     });
     say('starting the approval worker and the Slack app...');
-    const office = await startBackOffice({ config: loaded.config, secrets: { botToken: DEMO_BOT_TOKEN, signingSecret: DEMO_SIGNING_SECRET }, clock: systemClock, logger });
+    const office = await startBackOffice({ config: loaded.config, secrets: { botToken: DEMO_BOT_TOKEN, signingSecret: DEMO_SIGNING_SECRET, decisionSigningKey: decider.privateKey.export({ format: 'pem', type: 'pkcs8' }).toString() }, clock: systemClock, logger });
     stops.push(() => office.stop());
     const gateway = await startGateway(loaded, { clock: systemClock, logger });
     stops.push(() => gateway.close());

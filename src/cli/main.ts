@@ -65,9 +65,10 @@ program
   .action(async (opts: { config: string; logLevel: string }) => {
     const logger = createLogger(opts.logLevel);
     installTemporalLogging(opts.logLevel);
-    const { config } = loadConfigFile(opts.config, env);
+    const { config, temporalApiKey } = loadConfigFile(opts.config, env);
     if (!config.approvals) throw new ConfigError(opts.config, [{ key: 'approvals', message: 'is required to run the worker: add approvals.temporal and approvals.slack' }]);
-    const office = await startBackOffice({ config, secrets: slackSecretsFrom(config.approvals, env), clock: systemClock, logger });
+    const secrets = { ...slackSecretsFrom(config.approvals, env), ...(temporalApiKey ? { temporalApiKey } : {}) };
+    const office = await startBackOffice({ config, secrets, clock: systemClock, logger });
     onShutdown(() => office.stop());
   });
 

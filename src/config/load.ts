@@ -28,6 +28,8 @@ export interface LoadedConfig {
   credentials: ReadonlyMap<string, string>;
   /** the HMAC key of the masking token style, from masking.settings.tokenKeyEnv */
   maskingTokenKey?: Buffer;
+  /** the Temporal API key, from approvals.temporal.apiKeyEnv */
+  temporalApiKey?: string;
 }
 
 type Env = Readonly<Record<string, string | undefined>>;
@@ -79,8 +81,13 @@ export function parseConfig(text: string, source: string, env: Env, options: Loa
       maskingTokenKey = Buffer.from(value, 'utf8');
     }
   }
+  const apiKeyEnv = config.approvals?.temporal.apiKeyEnv;
+  const temporalApiKey = apiKeyEnv !== undefined && options.credentials !== 'skip' ? env[apiKeyEnv] : undefined;
+  if (apiKeyEnv !== undefined && options.credentials !== 'skip' && !temporalApiKey) {
+    issues.push({ key: 'approvals.temporal.apiKeyEnv', message: `environment variable ${apiKeyEnv} is not set: export the Temporal API key there` });
+  }
   if (issues.length > 0) throw new ConfigError(source, issues);
-  return { config, credentials, ...(maskingTokenKey ? { maskingTokenKey } : {}) };
+  return { config, credentials, ...(maskingTokenKey ? { maskingTokenKey } : {}), ...(temporalApiKey ? { temporalApiKey } : {}) };
 }
 
 /** ${NAME} and ${NAME:-default} inside string values, so addresses can come from the environment. */

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { deciderPublicKeyHex } from '../approval/decider-keys';
 import { DIALECT_NAMES, OPERATION_CLASSES } from '../dialect/types';
 import { maskingSchema } from '../masking/config';
 
@@ -73,6 +74,8 @@ const approval = z.strictObject({
   usableForSeconds: z.number().int().min(10).max(7 * 24 * 3600).default(900),
   /** the requester must say why (X-Vecgate-Reason header) */
   reasonRequired: z.boolean().default(true),
+  /** step-up: approvers must have signed in at the identity provider this recently (needs approvals.slack.link) */
+  maxAuthAgeSeconds: z.number().int().min(60, 'at least 60 seconds: a sign-in takes a while').max(7 * 24 * 3600).optional(),
 });
 
 const rule = z.strictObject({
@@ -126,15 +129,86 @@ const slack = z.strictObject({
       requireSameEmail: z.boolean().default(true),
     })
     .optional(),
-  bindings: z.array(z.strictObject({ userId: z.string().regex(/^[UW][A-Z0-9]{2,}$/, 'must be a Slack user id (U...)'), subject: z.string().min(1), email: z.string().optional(), groups: z.array(z.string()) })).default([]),
+  bindings: z
+    .array(
+      z.strictObject({
+        userId: z.string().regex(/^[UW][A-Z0-9]{2,}$/, 'must be a Slack user id (U...)'),
+        subject: z.string().min(1),
+        email: z.string().optional(),
+        groups: z.array(z.string()),
+        /**
+         * when someone confirmed these groups at the identity provider (ISO date); the binding ages
+         * like a linked one (maxGroupAgeSeconds). Absent: stale, so it decides nothing until dated.
+         */
+        verifiedAt: z.iso
+          .datetime({ offset: true, error: 'must be an ISO date-time of the last check of these groups, e.g. 2026-11-30T09:00:00Z' })
+          .or(z.iso.date({ error: 'must be an ISO date, e.g. 2026-11-30' }))
+          .transform((d) => Date.parse(d))
+          .optional(),
+      }),
+    )
+    .default([]),
+  /**
+   * The worker's Ed25519 key (PKCS8 PEM) that signs every decision; its public key must be in
+   * approvals.deciderPublicKeys. In a file (decisionSigningKeyFile) or an environment variable.
+   */
+  decisionSigningKeyFile: z.string().min(1).optional(),
+  decisionSigningKeyEnv: envName.default('VECGATE_DECISION_SIGNING_KEY'),
 });
 
-const approvals = z.strictObject({
-  temporal: z.strictObject({
+/** A file the process reads at start (certificates, keys). */
+const filePath = z.string().min(1, 'must be the path of a file');
+
+/**
+ * How gateway, worker and CLI reach Temporal. Clients of the gateway must never reach it (whoever
+ * can talk to Temporal can start and signal workflows): keep it on a private network, and use TLS,
+ * mTLS or an API key so that only vecgate's processes get in.
+ */
+const temporal = z
+  .strictObject({
     address: z.string().regex(/^[^\s:]+:\d+$/, 'must be host:port of the Temporal frontend, e.g. 127.0.0.1:7233'),
     namespace: z.string().min(1).default('default'),
     taskQueue: z.string().min(1).default('vecgate-approvals'),
-  }),
+    /** TLS to the frontend; `{}` trusts the system's CAs */
+    tls: z
+      .strictObject({
+        /** PEM CA certificate(s) that signed the server's certificate (a private CA) */
+        serverCaFile: filePath.optional(),
+        /** the name in the server's certificate, when it differs from the address's host */
+        serverName: z.string().min(1).optional(),
+        /** mTLS: this process's client certificate and key (PEM) */
+        clientCertFile: filePath.optional(),
+        clientKeyFile: filePath.optional(),
+      })
+      .optional(),
+    /** the variable holding a Temporal Cloud API key (sent as a bearer token; implies TLS) */
+    apiKeyEnv: envName.optional(),
+  })
+  .superRefine((t, ctx) => {
+    if (t.tls && (t.tls.clientCertFile === undefined) !== (t.tls.clientKeyFile === undefined)) {
+      ctx.addIssue({ code: 'custom', path: ['tls', t.tls.clientCertFile ? 'clientKeyFile' : 'clientCertFile'], message: 'mTLS needs both clientCertFile and clientKeyFile' });
+    }
+  });
+
+/** A trusted decider's Ed25519 public key: SPKI PEM or base64 of the 32 raw bytes; used as hex. */
+const deciderPublicKey = z.string().transform((text, ctx) => {
+  try {
+    return deciderPublicKeyHex(text);
+  } catch (err) {
+    ctx.addIssue({ code: 'custom', message: `${(err as Error).message} (make one with: openssl genpkey -algorithm ed25519 -out decider.pem && openssl pkey -in decider.pem -pubout)` });
+    return z.NEVER;
+  }
+});
+
+const approvals = z.strictObject({
+  temporal,
+  /**
+   * Public keys of the deciders (the Slack app's signing key) whose signed decisions count; a list
+   * so keys can rotate (add the new one, move the worker to it, then remove the old one).
+   */
+  deciderPublicKeys: z
+    .array(deciderPublicKey, { error: 'list the decider public keys: the public half of approvals.slack.decisionSigningKeyFile/Env' })
+    .min(1, 'list at least one decider public key: the public half of the worker\'s decision signing key'),
   /** how long the gateway holds a high-risk request waiting for a decision before answering */
   holdSeconds: z.number().min(0).max(120).default(20),
   /**
@@ -200,6 +274,9 @@ export const configSchema = z
     config.policy.rules.forEach((r, i) => {
       if (r.effect === 'review' && !r.approval) ctx.addIssue({ code: 'custom', path: ['policy', 'rules', i, 'approval'], message: 'a review rule names its approvers: add approval: { approverGroups: [...] }' });
       if (r.effect !== 'review' && r.approval) ctx.addIssue({ code: 'custom', path: ['policy', 'rules', i, 'approval'], message: `only a review rule takes approval settings; this rule's effect is ${r.effect}` });
+      if (r.approval?.maxAuthAgeSeconds !== undefined && config.approvals?.slack && !config.approvals.slack.link) {
+        ctx.addIssue({ code: 'custom', path: ['policy', 'rules', i, 'approval', 'maxAuthAgeSeconds'], message: 'step-up needs approvals.slack.link: approvers prove a recent sign-in through it' });
+      }
       if (ids.has(r.id)) ctx.addIssue({ code: 'custom', path: ['policy', 'rules', i, 'id'], message: `"${r.id}" is used twice: rule ids must be unique, they name the rule in every decision` });
       ids.add(r.id);
     });
@@ -224,3 +301,4 @@ export type GatewayConfig = Config['gateway'];
 export type ApprovalSettings = NonNullable<PolicyRule['approval']>;
 export type ApprovalsConfig = NonNullable<Config['approvals']>;
 export type SlackConfig = NonNullable<ApprovalsConfig['slack']>;
+export type TemporalConfig = ApprovalsConfig['temporal'];

@@ -28,6 +28,8 @@ export const ERROR_STATUS = {
   APPROVAL_DENIED: 403,
   APPROVAL_EXPIRED: 403,
   APPROVAL_NOT_USABLE: 403,
+  /** a grant whose approvals were not signed by a decider key this gateway trusts (THREATS 35) */
+  APPROVAL_UNTRUSTED: 403,
   /** the rule wants a reason: 400 so every client shows the message */
   APPROVAL_REASON_REQUIRED: 400,
   APPROVAL_NOT_FOUND: 404,

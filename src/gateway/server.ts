@@ -15,6 +15,7 @@ import type { TokenVerifier } from '../identity/types';
 import { compilePolicy } from '../policy/evaluate';
 import { Client, Connection } from '@temporalio/client';
 import { createApprovalGate } from '../approval/gate';
+import { temporalConnectionOptions } from '../approval/temporal-connection';
 import { compileMasking } from '../masking';
 import { createConnections } from './connections';
 import { createRequestHandler, type HandlerDeps } from './handler';
@@ -46,7 +47,7 @@ export async function startGateway(loaded: LoadedConfig, options: GatewayOptions
   const mongo = await MongoClient.connect(config.audit.mongodbUri, { serverSelectionTimeoutMS: 5000, appName: 'vecgate-gateway' });
   const audit = await openMongoAuditLog(mongo.db(config.audit.database), config.audit, { logger, instanceId });
   const connections = createConnections(loaded, clock);
-  const temporal = config.approvals ? await Connection.lazy({ address: config.approvals.temporal.address }) : undefined;
+  const temporal = config.approvals ? await Connection.lazy(temporalConnectionOptions(config.approvals.temporal, loaded.temporalApiKey)) : undefined;
   const metrics = createGatewayMetrics(() => audit.pending());
   const masker = compileMasking(config.masking.rules, { tokenKey: loaded.maskingTokenKey });
   const deps: HandlerDeps = {
@@ -61,6 +62,7 @@ export async function startGateway(loaded: LoadedConfig, options: GatewayOptions
             client: new Client({ connection: temporal, namespace: config.approvals.temporal.namespace }),
             taskQueue: config.approvals.temporal.taskQueue,
             holdMs: config.approvals.holdSeconds * 1000,
+            deciderKeys: config.approvals.deciderPublicKeys,
             where: config.approvals.slack?.channelName ?? 'the approvals channel',
             ...(config.approvals.slack ? { maxGroupAgeMs: config.approvals.slack.maxGroupAgeSeconds * 1000 } : {}),
             instanceId,

@@ -1,11 +1,20 @@
 import { spawnSync } from 'node:child_process';
+import { generateKeyPairSync } from 'node:crypto';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
 /** The built CLI, as an operator runs it (scripts/test.sh builds dist/ before jest). */
 const root = join(__dirname, '../..');
-const env = { ...process.env, OIDC_ISSUER: 'http://idp.example', CHROMA_URL: 'http://127.0.0.1:8000', MONGODB_URI: 'mongodb://127.0.0.1/' };
+const env = {
+  ...process.env,
+  OIDC_ISSUER: 'http://idp.example',
+  CHROMA_URL: 'http://127.0.0.1:8000',
+  MONGODB_URI: 'mongodb://127.0.0.1/',
+  // what `vecgate dev` sets for the demo: a decider public key and when the demo approver was checked
+  VECGATE_DECIDER_PUBLIC_KEY: generateKeyPairSync('ed25519').publicKey.export({ format: 'pem', type: 'spki' }).toString(),
+  VECGATE_DEMO_APPROVER_VERIFIED_AT: new Date().toISOString(),
+};
 const vecgate = (...args: string[]) => spawnSync(process.execPath, [join(root, 'bin/vecgate'), ...args], { env, encoding: 'utf8', cwd: root });
 
 describe('the vecgate command', () => {

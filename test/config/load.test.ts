@@ -1,9 +1,17 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { ConfigError, parseConfig } from '../../src/config/load';
+import { makeTestDecider } from '../support/decider';
 
 const demo = readFileSync(join(__dirname, '../../config/demo.yaml'), 'utf8');
-const env = { OIDC_ISSUER: 'http://127.0.0.1:9000', CHROMA_URL: 'http://127.0.0.1:8000', MONGODB_URI: 'mongodb://127.0.0.1:27017/' };
+const decider = makeTestDecider();
+const env = {
+  OIDC_ISSUER: 'http://127.0.0.1:9000',
+  CHROMA_URL: 'http://127.0.0.1:8000',
+  MONGODB_URI: 'mongodb://127.0.0.1:27017/',
+  VECGATE_DECIDER_PUBLIC_KEY: decider.publicKeyPem,
+  VECGATE_DEMO_APPROVER_VERIFIED_AT: '2026-11-30T09:00:00Z',
+};
 
 const minimal = (extra = '') => `
 identity: { issuer: "http://idp.example", audience: vecgate }
@@ -36,6 +44,24 @@ describe('configuration', () => {
     // the demo takes access tokens of its own clients only, and trusts collection names briefly
     expect([config.identity.requireTokenType, config.identity.allowedAzp]).toEqual(['at+jwt', ['vecgate-cli', 'svc-indexer']]);
     expect([config.gateway.collectionNameTtlSeconds, config.gateway.collectionLookupsPerMinute]).toEqual([5, 60]);
+    expect(config.approvals?.deciderPublicKeys).toEqual([decider.publicKey]);
+    expect(config.approvals?.slack?.bindings[0]?.verifiedAt).toBe(Date.parse('2026-11-30T09:00:00Z'));
+  });
+
+  test('decider public keys are read from SPKI PEM or base64 of the raw key, and used as hex', () => {
+    const raw = Buffer.from(decider.publicKey, 'hex').toString('base64');
+    const text = minimal(`approvals:\n  temporal: { address: "127.0.0.1:7233" }\n  deciderPublicKeys: ["${raw}", ${JSON.stringify(decider.publicKeyPem)}]`);
+    expect(parseConfig(text, 't', {}).config.approvals?.deciderPublicKeys).toEqual([decider.publicKey, decider.publicKey]);
+  });
+
+  test('Temporal TLS, mTLS and API key settings are validated', () => {
+    const temporal = (t: string) => minimal(`approvals:\n  temporal: { address: "t.example:7233", ${t} }\n  deciderPublicKeys: ["${Buffer.from(decider.publicKey, 'hex').toString('base64')}"]`);
+    const ok = parseConfig(temporal('tls: { serverCaFile: /ca.pem, serverName: temporal.internal, clientCertFile: /c.pem, clientKeyFile: /k.pem }, apiKeyEnv: TEMPORAL_API_KEY'), 't', { TEMPORAL_API_KEY: 'k' });
+    expect(ok.config.approvals?.temporal.tls).toEqual({ serverCaFile: '/ca.pem', serverName: 'temporal.internal', clientCertFile: '/c.pem', clientKeyFile: '/k.pem' });
+    expect(ok.temporalApiKey).toBe('k');
+    expect(issues(temporal('tls: { clientCertFile: /c.pem }'))).toEqual(['approvals.temporal.tls.clientKeyFile: mTLS needs both clientCertFile and clientKeyFile']);
+    expect(issues(temporal('apiKeyEnv: TEMPORAL_API_KEY'))).toEqual(['approvals.temporal.apiKeyEnv: environment variable TEMPORAL_API_KEY is not set: export the Temporal API key there']);
+    expect(issues(temporal('tls: { serverCA: /ca.pem }'))[0]).toMatch(/^approvals\.temporal\.tls: unknown key/);
   });
 
   test('a variable given in the environment replaces the default', () => {
@@ -71,6 +97,18 @@ describe('configuration', () => {
     ['a requireTokenType that is no media type', minimal().replace('audience: vecgate', 'audience: vecgate, requireTokenType: "at jwt"'), {}, /^identity\.requireTokenType: must be a media type such as at\+jwt/],
     ['a rule with an empty tenants list', minimal().replace('rules: []', 'rules: [{ id: r, groups: ["*"], tenants: [], operations: [read], effect: allow }]'), {}, /^policy\.rules\[0\]\.tenants: name at least one tenant/],
     ['a long collection name TTL', minimal('gateway: { collectionNameTtlSeconds: 86400 }'), {}, /^gateway\.collectionNameTtlSeconds: keep it short/],
+    ['approvals without decider keys', minimal('approvals: { temporal: { address: "127.0.0.1:7233" } }'), {}, /^approvals\.deciderPublicKeys: is required: add it \(list the decider public keys/],
+    ['an empty list of decider keys', minimal('approvals: { temporal: { address: "127.0.0.1:7233" }, deciderPublicKeys: [] }'), {}, /^approvals\.deciderPublicKeys: list at least one decider public key/],
+    ['a decider key that is not Ed25519', minimal('approvals: { temporal: { address: "127.0.0.1:7233" }, deciderPublicKeys: ["c2hvcnQ="] }'), {}, /^approvals\.deciderPublicKeys\[0\]: must be an Ed25519 public key.*openssl genpkey/],
+    [
+      'step-up without the link command',
+      minimal('approvals: { temporal: { address: "127.0.0.1:7233" }, deciderPublicKeys: ["' + Buffer.from(decider.publicKey, 'hex').toString('base64') + '"], slack: { mode: http, workspace: T0ABC, channel: C0ABC } }').replace(
+        'rules: []',
+        'rules: [{ id: r, groups: ["*"], operations: [delete], effect: review, approval: { approverGroups: [s], maxAuthAgeSeconds: 300 } }]',
+      ),
+      {},
+      /^policy\.rules\[0\]\.approval\.maxAuthAgeSeconds: step-up needs approvals\.slack\.link/,
+    ],
     ['YAML syntax errors', 'identity: [unclosed', {}, /^\(yaml line 1\)/],
     ['duplicate YAML keys', minimal('audit: { mongodbUri: "mongodb://other/" }'), {}, /^\(yaml line \d+\): Map keys must be unique/],
   ])('%s is refused with a message naming the key and the fix', (_n, text, e, expected) => {

@@ -23,6 +23,7 @@ import { interactiveBody, postSigned } from '../../src/devstack/slack-signing';
 import { startTemporal, type StartTemporalOptions, type TemporalServer } from '../../src/devstack/temporal';
 import { EVENTS_PATH } from '../../slack-app';
 import { approvalStateQuery, type ApprovalRequest, type ApprovalState } from '../../workflows/approval-contract';
+import { makeTestDecider } from '../support/decider';
 import { testStack, tokenFor } from '../support/stack';
 import { makeRequest } from '../workflows/support/fixtures';
 import { captureRuntimeLogs } from '../workflows/support/history';
@@ -43,7 +44,8 @@ const TEAM = 'T0VECGATE';
 const CHANNEL = 'C0APPROVALS';
 const BOT_TOKEN = 'xoxb-1111-2222-faults';
 const SIGNING_SECRET = 'faults-signing-secret-0123456789abcdef';
-const CAROL = { userId: 'U0CAROL', subject: 'u-1003-carol', email: 'carol@example.test', groups: ['data-stewards'] };
+const CAROL = { userId: 'U0CAROL', subject: 'u-1003-carol', email: 'carol@example.test', groups: ['data-stewards'], verifiedAt: new Date().toISOString() };
+const DECIDER = makeTestDecider();
 const silent = { info() {}, warn() {}, error() {}, debug() {}, trace() {}, log() {} } as never;
 
 const approvalIdIn = (message: string) => /approval (vecgate-[0-9a-f]{40})/.exec(message)?.[1] as string;
@@ -74,6 +76,7 @@ describe('THREATS 24: the worker is killed after the Slack post and again after 
 
   const approvals = (apiUrl: string, port: number) => ({
     temporal: { address: testStack().temporalAddress, namespace: 'default', taskQueue },
+    deciderPublicKeys: [DECIDER.publicKeyPem],
     holdSeconds: 1,
     slack: { mode: 'http', workspace: TEAM, channel: CHANNEL, channelName: '#data-approvals', apiUrl, listen: { host: '127.0.0.1', port }, bindings: [CAROL] },
   });
@@ -96,7 +99,7 @@ describe('THREATS 24: the worker is killed after the Slack post and again after 
       configFile,
       slackPort: port,
       logFile: join(dir, `worker-${label}.log`),
-      env: { SLACK_BOT_TOKEN: BOT_TOKEN, SLACK_SIGNING_SECRET: SIGNING_SECRET },
+      env: { SLACK_BOT_TOKEN: BOT_TOKEN, SLACK_SIGNING_SECRET: SIGNING_SECRET, VECGATE_DECISION_SIGNING_KEY: DECIDER.privateKeyPem },
       readyTimeoutMs: 60_000,
       guard,
     });
@@ -249,10 +252,11 @@ describe('THREATS 25: Temporal restarts on its database with many approvals pend
       audit: { mongodbUri: testStack().mongoUri, database: `vecgate_faults_${randomBytes(3).toString('hex')}` },
       approvals: {
         temporal: { address: server.address, namespace: 'default', taskQueue },
+        deciderPublicKeys: [DECIDER.publicKeyPem],
         slack: { mode: 'http', workspace: TEAM, channel: CHANNEL, apiUrl: slack.apiUrl, listen: { host: '127.0.0.1', port: 0 }, bindings: [{ ...CAROL, groups: [approverGroup] }] },
       },
     });
-    office = await startBackOffice({ config, secrets: { botToken: BOT_TOKEN, signingSecret: SIGNING_SECRET }, clock: systemClock, logger: pino({ level: process.env.VECGATE_TEST_LOG ?? 'silent' }), workflowBundle });
+    office = await startBackOffice({ config, secrets: { botToken: BOT_TOKEN, signingSecret: SIGNING_SECRET, decisionSigningKey: DECIDER.privateKeyPem }, clock: systemClock, logger: pino({ level: process.env.VECGATE_TEST_LOG ?? 'silent' }), workflowBundle });
     connection = await Connection.connect({ address: server.address });
     client = new Client({ connection, namespace: 'default' });
   }, 90_000);
@@ -268,9 +272,11 @@ describe('THREATS 25: Temporal restarts on its database with many approvals pend
 
   test('every pending approval resumes: the timers fire, the messages are edited, a decision is taken', async () => {
     const now = Date.now();
-    const expiring: ApprovalRequest[] = Array.from({ length: N }, () => makeRequest(now, { approverGroups: [approverGroup], timeoutMs: TIMEOUT_MS }));
+    // started as the gateway starts them: trusting the worker's decider key
+    const trusting = { deciderKeys: [DECIDER.publicKey] };
+    const expiring: ApprovalRequest[] = Array.from({ length: N }, () => makeRequest(now, { approverGroups: [approverGroup], timeoutMs: TIMEOUT_MS }, trusting));
     // one more, with time to be approved after the restart
-    const approvedLater = makeRequest(now, { approverGroups: [approverGroup], timeoutMs: 10 * 60_000 });
+    const approvedLater = makeRequest(now, { approverGroups: [approverGroup], timeoutMs: 10 * 60_000 }, trusting);
     await Promise.all([...expiring, approvedLater].map((r) => startOrGetApproval(client, taskQueue, r)));
     await eventually('every approval message is posted', 30_000, () => ([...expiring, approvedLater].every((r) => messagesFor(slack, r.approvalId).length === 1) ? true : undefined));
 

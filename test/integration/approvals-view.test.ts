@@ -10,6 +10,7 @@ import { configSchema } from '../../src/config/schema';
 import { FakeSlack } from '../../src/devstack/fake-slack';
 import { startTestGateway, type TestGateway } from './support/gateway';
 import { eventually } from './support/eventually';
+import { makeTestDecider } from '../support/decider';
 import { testStack, tokenFor } from '../support/stack';
 
 const NO_EMBEDDING = null as unknown as undefined;
@@ -18,6 +19,7 @@ const CHANNEL = 'C0APPROVALS';
 const BOT_TOKEN = 'xoxb-1111-2222-approvals-view';
 const SIGNING_SECRET = 'e2e-signing-secret-approvals-view-0123';
 const CAROL = { userId: 'U0CAROL', subject: 'u-1003-carol', email: 'carol@example.test', groups: ['data-stewards'] };
+const DECIDER = makeTestDecider();
 const MAX_NEW = 3;
 
 type View = { status: string; reason?: string; rendering?: { text: string; truncated: boolean } };
@@ -61,9 +63,10 @@ describe('approvers see the request as it will run, and new asks are limited', (
   ];
   const approvals = (apiUrl: string) => ({
     temporal: { address: testStack().temporalAddress, namespace: 'default', taskQueue },
+    deciderPublicKeys: [DECIDER.publicKeyPem],
     holdSeconds: 0,
     maxNewPerRequester: { count: MAX_NEW, seconds: 3600 },
-    slack: { mode: 'http', workspace: TEAM, channel: CHANNEL, channelName: '#data-approvals', apiUrl, listen: { port: 0 }, bindings: [CAROL] },
+    slack: { mode: 'http', workspace: TEAM, channel: CHANNEL, channelName: '#data-approvals', apiUrl, listen: { port: 0 }, bindings: [{ ...CAROL, verifiedAt: new Date().toISOString() }] },
   });
 
   beforeAll(async () => {
@@ -76,7 +79,7 @@ describe('approvers see the request as it will run, and new asks are limited', (
       approvals: approvals(slack.apiUrl),
     });
     const workflowBundle = await bundleWorkflowCode({ workflowsPath: APPROVAL_WORKFLOWS_PATH, logger: { info() {}, warn() {}, error() {}, debug() {}, trace() {}, log() {} } as never });
-    office = await startBackOffice({ config, secrets: { botToken: BOT_TOKEN, signingSecret: SIGNING_SECRET }, clock: systemClock, logger: pino({ level: 'silent' }), workflowBundle });
+    office = await startBackOffice({ config, secrets: { botToken: BOT_TOKEN, signingSecret: SIGNING_SECRET, decisionSigningKey: DECIDER.privateKeyPem }, clock: systemClock, logger: pino({ level: 'silent' }), workflowBundle });
     gw = await startTestGateway({
       policy: rules,
       approvals: approvals(slack.apiUrl),

@@ -1,9 +1,13 @@
 import { randomBytes } from 'node:crypto';
+import { Client, Connection } from '@temporalio/client';
 import { bundleWorkflowCode } from '@temporalio/worker';
 import { ChromaClient } from 'chromadb';
 import pino from 'pino';
 import { startBackOffice, type BackOffice } from '../../src/approval/back-office';
 import { APPROVAL_WORKFLOWS_PATH } from '../../src/approval/worker';
+import { approvalIdOf, fingerprintOf } from '../../src/approval/gate';
+import { decide as sendDecision, startOrGetApproval } from '../../src/approval/temporal-client';
+import { decideUpdate } from '../../workflows/approval-contract';
 import { systemClock } from '../../src/clock';
 import { configSchema } from '../../src/config/schema';
 import { EVENTS_PATH } from '../../slack-app';
@@ -13,6 +17,7 @@ import { interactiveBody, postSigned } from '../../src/devstack/slack-signing';
 import { startTestGateway, TEST_RULES, type TestGateway } from './support/gateway';
 import { eventually } from './support/eventually';
 import { startTap, type Tap } from './support/tap';
+import { makeTestDecider } from '../support/decider';
 import { testStack, tokenFor } from '../support/stack';
 
 const NO_EMBEDDING = null as unknown as undefined;
@@ -22,6 +27,7 @@ const CHANNEL = 'C0APPROVALS';
 const BOT_TOKEN = 'xoxb-1111-2222-approvals';
 const SIGNING_SECRET = 'e2e-signing-secret-0123456789abcdef';
 const CAROL = { userId: 'U0CAROL', subject: 'u-1003-carol', email: 'carol@example.test', groups: ['data-stewards'] };
+const DECIDER = makeTestDecider();
 
 /**
  * The whole approval path on real servers: the chromadb client's bulk export is held by the
@@ -34,13 +40,24 @@ describe('high-risk requests wait for approval in Slack', () => {
   let gw: TestGateway;
   let tap: Tap;
   let alice: string;
+  let temporalConnection: Connection;
+  let temporal: Client;
   const taskQueue = `approvals-${randomBytes(4).toString('hex')}`;
   const name = `docs-held-${randomBytes(3).toString('hex')}`;
   const rules = TEST_RULES.map((r) => (r.id === 'scientists-bulk-review' ? { ...r, approval: { approverGroups: ['data-stewards'], timeoutSeconds: 10, usableForSeconds: 60, reasonRequired: true } } : r));
   const approvalsConfig = (holdSeconds: number) => ({
     temporal: { address: testStack().temporalAddress, namespace: 'default', taskQueue },
+    deciderPublicKeys: [DECIDER.publicKeyPem],
     holdSeconds,
-    slack: { mode: 'http', workspace: TEAM, channel: CHANNEL, channelName: '#data-approvals', apiUrl: '', listen: { port: 0 }, bindings: [{ userId: CAROL.userId, subject: CAROL.subject, email: CAROL.email, groups: CAROL.groups }] },
+    slack: {
+      mode: 'http',
+      workspace: TEAM,
+      channel: CHANNEL,
+      channelName: '#data-approvals',
+      apiUrl: '',
+      listen: { port: 0 },
+      bindings: [{ userId: CAROL.userId, subject: CAROL.subject, email: CAROL.email, groups: CAROL.groups, verifiedAt: new Date().toISOString() }],
+    },
   });
 
   beforeAll(async () => {
@@ -54,16 +71,20 @@ describe('high-risk requests wait for approval in Slack', () => {
       approvals,
     });
     const workflowBundle = await bundleWorkflowCode({ workflowsPath: APPROVAL_WORKFLOWS_PATH, logger: { info() {}, warn() {}, error() {}, debug() {}, trace() {}, log() {} } as never });
-    office = await startBackOffice({ config, secrets: { botToken: BOT_TOKEN, signingSecret: SIGNING_SECRET }, clock: systemClock, logger: pino({ level: 'silent' }), workflowBundle });
+    office = await startBackOffice({ config, secrets: { botToken: BOT_TOKEN, signingSecret: SIGNING_SECRET, decisionSigningKey: DECIDER.privateKeyPem }, clock: systemClock, logger: pino({ level: 'silent' }), workflowBundle });
     tap = await startTap(testStack().chromaUrl);
     gw = await startTestGateway({ upstream: tap.url, policy: rules, approvals });
     alice = await tokenFor('alice');
+    temporalConnection = await Connection.connect({ address: testStack().temporalAddress });
+    temporal = new Client({ connection: temporalConnection, namespace: 'default' });
     const carol = new ChromaClient({ host: gw.host, port: gw.port, headers: { authorization: `Bearer ${await tokenFor('carol')}` } });
     const c = await carol.createCollection({ name, embeddingFunction: NO_EMBEDDING });
     await c.add({ ids: ['e1', 'e2'], embeddings: [[1, 0], [0, 1]], documents: ['one', 'two'] });
+    cachedId = c.id;
   }, 120_000);
 
   afterAll(async () => {
+    await temporalConnection?.close();
     await gw?.close();
     await office?.stop();
     await tap?.close();
@@ -184,6 +205,65 @@ describe('high-risk requests wait for approval in Slack', () => {
     expect((await reaches(approvalId, 'expired', 20_000)).status).toBe('expired');
     expect(await edited(approvalId)).toBe(true);
   }, 40_000);
+
+  test('THREATS 35: a decision sent straight to Temporal by an invented approver is refused, and the retry stays pending', async () => {
+    const first = await rawExport('forged approval', '{"limit": 4}');
+    expect(first.headers.get('x-vecgate-error')).toBe('APPROVAL_PENDING');
+    const approvalId = /approval (vecgate-[0-9a-f]{40})/.exec(((await first.json()) as { message: string }).message)?.[1] as string;
+    // what anyone who reaches Temporal can do: `temporal workflow update execute --name decide`
+    const forged = await temporal.workflow.getHandle(approvalId).executeUpdate(decideUpdate, {
+      args: [{ decisionId: 'forged-1', decision: 'approve', approver: { subject: 'mallory', email: 'mallory@example.test', groups: ['data-stewards'], via: 'api', groupsVerifiedAt: Date.now() } }],
+    });
+    expect(forged).toMatchObject({ counted: false, refusal: 'UNSIGNED', state: { status: 'pending' } });
+
+    const before = tap.seen.length;
+    const retry = await rawExport('forged approval', '{"limit": 4}');
+    expect(retry.headers.get('x-vecgate-error')).toBe('APPROVAL_PENDING');
+    expect(tap.seen.length).toBe(before);
+    expect((await stateOf(approvalId)).decisions).toEqual([]);
+  });
+
+  test('THREATS 35: an approval started first by someone else, with their own decider key, is never honoured', async () => {
+    const body = '{"limit": 6}';
+    const reason = 'rogue workflow';
+    const { iss, sub } = JSON.parse(Buffer.from(alice.split('.')[1] as string, 'base64url').toString()) as { iss: string; sub: string };
+    const held = { connection: 'demo', method: 'POST', target: `/api/v2/tenants/default_tenant/databases/default_database/collections/${collectionId()}/get`, body: Buffer.from(body), principal: { issuer: iss, subject: sub } as never };
+    const { fingerprint } = fingerprintOf(held);
+    const approvalId = approvalIdOf(held);
+    // the attacker starts the approval under the id the gateway will use, trusting their own key, and approves it
+    const rogue = makeTestDecider();
+    const request = {
+      approvalId,
+      requester: { subject: sub, groups: ['data-scientists'] },
+      connection: 'demo',
+      collections: [name],
+      operation: 'export',
+      bulk: true,
+      method: 'POST',
+      path: held.target,
+      fingerprint,
+      bodySha256: 'b'.repeat(64),
+      bodyBytes: body.length,
+      ruleId: 'scientists-bulk-review',
+      ruleExplanation: 'rogue',
+      summary: 'rogue',
+      policy: { approverGroups: ['data-stewards'], required: 1, timeoutMs: 60_000, usableForMs: 60_000, reasonRequired: false },
+      requestedAt: Date.now(),
+      gatewayInstance: 'rogue',
+      deciderKeys: [rogue.publicKey],
+    };
+    const handle = await startOrGetApproval(temporal, taskQueue, request);
+    const input = { decisionId: 'rogue-1', decision: 'approve' as const, approver: { subject: 'mallory', groups: ['data-stewards'], via: 'api' as const, groupsVerifiedAt: Date.now() } };
+    const approved = await sendDecision(handle, rogue.signer.sign(approvalId, fingerprint, input, Date.now()));
+    expect(approved).toMatchObject({ counted: true, state: { status: 'approved' } });
+
+    const before = tap.seen.length;
+    const res = await rawExport(reason, body);
+    expect(res.status).toBe(403);
+    expect(res.headers.get('x-vecgate-error')).toBe('APPROVAL_UNTRUSTED');
+    expect(((await res.json()) as { message: string }).message).toMatch(/not given by a trusted approver/);
+    expect(tap.seen.length).toBe(before);
+  });
 
   test('the approval state is visible to its requester and approvers only', async () => {
     const bob = await tokenFor('bob');

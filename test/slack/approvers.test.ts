@@ -37,22 +37,23 @@ afterAll(async () => {
 });
 
 describe('ApproverDirectory', () => {
-  const staticCarol = { teamId: TEAM, userId: 'U0CAROL', subject: 'u-1003-carol', email: 'carol@example.test', groups: ['data-stewards'] };
+  const carol = { teamId: TEAM, userId: 'U0CAROL', subject: 'u-1003-carol', email: 'carol@example.test', groups: ['data-stewards'] };
+  const staticCarol = { ...carol, verifiedAt: T0 };
 
-  it('resolves a static binding with groupsVerifiedAt = when the configuration was loaded', async () => {
+  it('resolves a static binding with groupsVerifiedAt = the verifiedAt written in the configuration', async () => {
     const clock = new ManualClock(T0 + 1000);
-    const directory = createApproverDirectory({ workspace: TEAM, staticBindings: [staticCarol], staticLoadedAt: T0, maxGroupAgeMs: DAY, clock });
+    const directory = createApproverDirectory({ workspace: TEAM, staticBindings: [staticCarol], maxGroupAgeMs: DAY, clock });
     expect(await directory.resolve({ teamId: TEAM, userId: 'U0CAROL' })).toEqual({
       ok: true,
-      binding: { ...staticCarol, groupsVerifiedAt: T0, source: 'config' },
+      binding: { ...carol, groupsVerifiedAt: T0, source: 'config' },
       approver: { subject: 'u-1003-carol', email: 'carol@example.test', groups: ['data-stewards'], via: 'slack', slackTeamId: TEAM, slackUserId: 'U0CAROL', groupsVerifiedAt: T0 },
     });
   });
 
   it('prefers the binding whose groups were confirmed last (a new link over an old configuration)', async () => {
     const clock = new ManualClock(T0 + 2 * DAY);
-    const store = createMemoryBindingStore([{ ...staticCarol, groups: ['data-stewards', 'security'], groupsVerifiedAt: T0 + 2 * DAY - 60_000, source: 'link' }]);
-    const directory = createApproverDirectory({ workspace: TEAM, staticBindings: [staticCarol], staticLoadedAt: T0, store, maxGroupAgeMs: DAY, clock });
+    const store = createMemoryBindingStore([{ ...carol, groups: ['data-stewards', 'security'], groupsVerifiedAt: T0 + 2 * DAY - 60_000, source: 'link' }]);
+    const directory = createApproverDirectory({ workspace: TEAM, staticBindings: [staticCarol], store, maxGroupAgeMs: DAY, clock });
     expect(await directory.resolve({ teamId: TEAM, userId: 'U0CAROL' })).toMatchObject({ ok: true, binding: { source: 'link' }, approver: { groups: ['data-stewards', 'security'] } });
   });
 
@@ -60,7 +61,7 @@ describe('ApproverDirectory', () => {
     ['a user id bound in another workspace', FOREIGN_TEAM, 'U0CAROL', 'FOREIGN_WORKSPACE'],
     ['an unbound user', TEAM, 'U0NOBODY', 'UNMAPPED_USER'],
   ])('refuses %s', async (_what, teamId, userId, reason) => {
-    const directory = createApproverDirectory({ workspace: TEAM, staticBindings: [staticCarol], staticLoadedAt: T0, maxGroupAgeMs: DAY, clock: new ManualClock(T0) });
+    const directory = createApproverDirectory({ workspace: TEAM, staticBindings: [staticCarol], maxGroupAgeMs: DAY, clock: new ManualClock(T0) });
     expect(await directory.resolve({ teamId, userId })).toMatchObject({ ok: false, reason });
   });
 
@@ -68,7 +69,7 @@ describe('ApproverDirectory', () => {
     [DAY, true],
     [DAY + 1, false],
   ])('with groups %d ms old, accepts: %s', async (age, ok) => {
-    const directory = createApproverDirectory({ workspace: TEAM, staticBindings: [staticCarol], staticLoadedAt: T0, maxGroupAgeMs: DAY, clock: new ManualClock(T0 + age) });
+    const directory = createApproverDirectory({ workspace: TEAM, staticBindings: [staticCarol], maxGroupAgeMs: DAY, clock: new ManualClock(T0 + age) });
     const lookup = await directory.resolve({ teamId: TEAM, userId: 'U0CAROL' });
     expect(lookup.ok).toBe(ok);
     if (!lookup.ok) expect(lookup).toMatchObject({ reason: 'STALE_GROUPS', message: expect.stringMatching(/Ask the vecgate operators to refresh your binding/) as string });
@@ -97,6 +98,27 @@ describe('ApproverDirectory', () => {
 
   it('refuses bad configuration with an error naming the key', () => {
     expect(() => createApproverDirectory({ workspace: TEAM, maxGroupAgeMs: 0, clock: new ManualClock(T0) })).toThrow(/maxGroupAgeMs/);
-    expect(() => createApproverDirectory({ workspace: TEAM, staticBindings: [staticCarol], maxGroupAgeMs: DAY, clock: new ManualClock(T0) })).toThrow(/staticLoadedAt/);
+  });
+
+  // THREATS 36: a restart is no confirmation of anyone's groups
+  it.each<[string, number | undefined, number, boolean]>([
+    ['dated now', T0, T0, true],
+    ['dated within maxGroupAgeSeconds', T0, T0 + DAY, true],
+    ['dated longer ago, however recently the worker started', T0, T0 + DAY + 1, false],
+    ['not dated at all (stale until someone writes verifiedAt)', undefined, T0, false],
+  ])('a static binding %s decides: %s', async (_what, verifiedAt, now, ok) => {
+    const directory = createApproverDirectory({ workspace: TEAM, staticBindings: [{ ...carol, ...(verifiedAt !== undefined ? { verifiedAt } : {}) }], maxGroupAgeMs: DAY, clock: new ManualClock(now) });
+    const lookup = await directory.resolve({ teamId: TEAM, userId: 'U0CAROL' });
+    expect(lookup.ok).toBe(ok);
+    if (!lookup.ok) expect(lookup.message).toMatch(verifiedAt === undefined ? /never confirmed \(a configured binding without verifiedAt\)/ : /last confirmed 1 days? ago|last confirmed 24 hours ago/);
+  });
+
+  it('tells the workflow every other identity the Slack user is bound to, so a second account of the requester is self-approval', async () => {
+    const store = createMemoryBindingStore([{ ...carol, subject: 'u-1009-carol-admin', email: 'Carol.Admin@example.test', groupsVerifiedAt: T0, source: 'link' }]);
+    const directory = createApproverDirectory({ workspace: TEAM, staticBindings: [{ ...carol, verifiedAt: T0 - 1000 }], store, maxGroupAgeMs: DAY, clock: new ManualClock(T0) });
+    expect(await directory.resolve({ teamId: TEAM, userId: 'U0CAROL' })).toMatchObject({
+      ok: true,
+      approver: { subject: 'u-1009-carol-admin', otherBindings: [{ subject: 'u-1003-carol', email: 'carol@example.test' }] },
+    });
   });
 });

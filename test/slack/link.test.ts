@@ -116,6 +116,33 @@ describe('linking a Slack account through the OpenID provider (authorization cod
     expect(await again.text()).toMatch(/unknown, already used or older than ten minutes/);
   });
 
+  it('step-up: a review that needs a recent sign-in answers the click with a sign-in link (max_age); after the sign-in the approval counts', async () => {
+    // carol is linked, with fresh groups, but signed in an hour ago
+    const carol = SLACK_USERS.carol;
+    await bindings.put({ teamId: TEAM, userId: carol.id, subject: carol.subject, email: carol.email, groups: [...carol.groups], groupsVerifiedAt: Date.now(), authTime: Date.now() - 60 * 60_000, source: 'link' });
+    const { state, message } = await h.openApproval({}, { approvalId: 'appr-step-up', policy: { approverGroups: ['data-stewards'], required: 1, timeoutMs: 15 * 60_000, usableForMs: 10 * 60_000, reasonRequired: false, maxAuthAgeMs: 5 * 60_000 } });
+    const responseUrl = h.fake.newResponseUrl();
+    await postSigned(h.eventsUrl, {
+      body: interactiveBody(buttonClick('approve', { teamId: TEAM, userId: SLACK_USERS.carol.id, approvalId: state.approvalId, channel: message.channel, messageTs: message.ts, actionTs: `${Date.now() / 1000}`, responseUrl, triggerId: h.fake.newTriggerId() })),
+      signingSecret: SIGNING_SECRET,
+    });
+    const reply = await eventually(() => replies(responseUrl)[0], 5000, 'the step-up reply');
+    expect(reply).toMatch(/signed in within the last 5 minutes: <[^|]+\|sign in here>.*Your approval is sent once you have signed in/);
+    expect(h.decider.state(state.approvalId)).toMatchObject({ status: 'pending', refusals: [{ refusal: 'STEP_UP_REQUIRED' }] });
+    const signInUrl = new URL((/<([^|>]+)\|sign in here>/.exec(reply)?.[1] as string).replace(/&amp;/g, '&'));
+    expect(signInUrl.searchParams.get('max_age')).toBe('300');
+
+    const page = await fetch(await signIn(signInUrl.href, SLACK_USERS.carol.subject, redirectUri));
+    expect(page.status).toBe(200);
+    expect(await page.text()).toMatch(/Your approval counts: the request is approved/);
+    const after = h.decider.state(state.approvalId);
+    expect(after?.status).toBe('approved');
+    expect(after?.decisions[0]?.decisionId).toMatch(/:after-sign-in$/);
+    const authTime = after?.decisions[0]?.approver.authTime ?? 0;
+    expect(Date.now() - authTime).toBeLessThan(60_000);
+    expect((await bindings.get(TEAM, SLACK_USERS.carol.id))?.authTime).toBe(authTime);
+  });
+
   it('refuses to bind a Slack account to an identity whose e-mail differs from the account’s', async () => {
     const { url } = await runLinkCommand(UNMAPPED_USER);
     const callback = await signIn(url as string, SLACK_USERS.carol.subject, redirectUri);
@@ -157,6 +184,22 @@ describe('linking a Slack account through the OpenID provider (authorization cod
     clock.advance(10 * 60_000 + 1);
 
     await expect(service.complete({ state: callback.searchParams.get('state') as string, code: callback.searchParams.get('code') as string })).rejects.toMatchObject({ code: 'LINK_STATE_INVALID' });
+  });
+
+  it('step-up: a sign-in whose auth_time is older than max_age allows is refused and sends no decision', async () => {
+    const clock = new ManualClock(Date.now());
+    const service = createLinkService(
+      { oidc: { issuer: provider.issuer, clientId: CLIENT_ID, clientSecret: CLIENT_SECRET, redirectUri }, states, bindings },
+      { clock, logger: testLogger(), client: h.app.client, workspace: TEAM },
+    );
+    const { url } = await service.start({ teamId: TEAM, userId: SLACK_USERS.carol.id }, { maxAgeSeconds: 60, decision: { approvalId: 'appr-x', decision: 'approve', decisionId: 'd-x' } });
+    const callback = new URL(await signIn(url, SLACK_USERS.carol.subject, redirectUri));
+    clock.advance(3 * 60_000); // past max_age and the clock allowance, within the link's ten minutes
+
+    await expect(service.complete({ state: callback.searchParams.get('state') as string, code: callback.searchParams.get('code') as string })).rejects.toMatchObject({
+      code: 'LINK_SIGN_IN_FAILED',
+      message: expect.stringMatching(/did not confirm a recent sign-in/),
+    });
   });
 
   it('refuses groups older than maxGroupAgeMs with a re-link hint, and a new link makes them usable again', async () => {

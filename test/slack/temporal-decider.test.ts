@@ -8,6 +8,8 @@ import { boltLoggerFrom } from '../../slack-app/bolt-logger';
 import { createTemporalDecider } from '../../slack-app/decider';
 import { createSlackNotifier } from '../../slack-app/notifier';
 import { APPROVAL_WORKFLOW_TYPE, approvalStateQuery, type ApprovalState } from '../../workflows/approval-contract';
+import { systemClock } from '../../src/clock';
+import { makeTestDecider } from '../support/decider';
 import { testStack } from '../support/stack';
 import { approvalRequest, eventually } from './support/approvals';
 import { BOT_TOKEN, CHANNEL, type Harness, MAX_GROUP_AGE_MS, SIGNING_SECRET, SLACK_USERS, startHarness, TEAM, testLogger } from './support/harness';
@@ -19,6 +21,7 @@ import { interactiveBody, postSigned } from '../../src/devstack/slack-signing';
  * whose notifier posts to the fake Slack, and createTemporalDecider sending the clicks.
  */
 const taskQueue = `slack-approvals-${randomUUID()}`;
+const decider = makeTestDecider();
 let connection: Connection;
 let client: Client;
 let nativeConnection: NativeConnection;
@@ -37,7 +40,7 @@ beforeAll(async () => {
   connection = await Connection.connect({ address: temporalAddress });
   client = new Client({ connection });
   nativeConnection = await NativeConnection.connect({ address: temporalAddress });
-  h = await startHarness({ mode: 'http', decider: createTemporalDecider(client) });
+  h = await startHarness({ mode: 'http', decider: createTemporalDecider(client, { signer: decider.signer, clock: systemClock }) });
   const notifier = createSlackNotifier({
     client: new webApi.WebClient(BOT_TOKEN, { slackApiUrl: h.fake.apiUrl, retryConfig: { retries: 0 }, logger: boltLoggerFrom(testLogger()) }),
     channel: CHANNEL,
@@ -74,7 +77,7 @@ async function clickApprove(userId: string, approvalId: string, ts: string, acti
 
 describe('createTemporalDecider', () => {
   it('answers a decision for an approval that does not exist with a CLOSED refusal', async () => {
-    const reply = await createTemporalDecider(client).decide(`appr-missing-${randomUUID()}`, {
+    const reply = await createTemporalDecider(client, { signer: decider.signer, clock: systemClock }).decide(`appr-missing-${randomUUID()}`, {
       decisionId: 'd-1',
       decision: 'approve',
       approver: { subject: 'u-1003-carol', groups: ['data-stewards'], via: 'slack' },
@@ -88,7 +91,7 @@ describe('createTemporalDecider', () => {
     const handle = await client.workflow.start(APPROVAL_WORKFLOW_TYPE, { taskQueue: `nobody-${randomUUID()}`, workflowId: approvalId, args: [approvalRequest({ approvalId })] });
     await handle.terminate('test');
 
-    const reply = await createTemporalDecider(client).decide(approvalId, { decisionId: 'd-1', decision: 'approve', approver: { subject: 'u-1003-carol', groups: ['data-stewards'], via: 'slack' } });
+    const reply = await createTemporalDecider(client, { signer: decider.signer, clock: systemClock }).decide(approvalId, { decisionId: 'd-1', decision: 'approve', approver: { subject: 'u-1003-carol', groups: ['data-stewards'], via: 'slack' } });
 
     expect(reply).toEqual({ counted: false, refusal: 'CLOSED', message: 'This approval is closed (terminated): decisions are no longer taken.' });
   });
@@ -98,6 +101,7 @@ describe('createTemporalDecider', () => {
     const request = approvalRequest({
       approvalId,
       requestedAt: Date.now(),
+      deciderKeys: [decider.publicKey],
       policy: { approverGroups: ['data-stewards'], required: 2, timeoutMs: 15 * 60_000, usableForMs: 10 * 60_000, reasonRequired: false, maxGroupAgeMs: MAX_GROUP_AGE_MS },
     });
     const handle = await startOrGetApproval(client, taskQueue, request);
@@ -137,6 +141,23 @@ describe('createTemporalDecider', () => {
       await handle.terminate('test over');
       const late = await clickApprove(SLACK_USERS.dave.id, approvalId, posted.ts, '1800000000.000005');
       expect(await eventually(() => replies(late)[0], 10_000)).toBe('This request is already approved: decisions are no longer taken.');
+    } finally {
+      await handle.terminate('test cleanup').catch(() => undefined);
+    }
+  });
+
+  it('THREATS 36: the requester\'s second account (same e-mail, other subject) clicking in Slack is refused as self-approval', async () => {
+    const approvalId = `appr-self-${randomUUID()}`;
+    const request = approvalRequest({ approvalId, requestedAt: Date.now(), deciderKeys: [decider.publicKey] });
+    // Alice's admin account in the approver group, bound to a Slack user of its own; her e-mail in another case
+    await h.bindings.put({ teamId: TEAM, userId: 'U0ALICEADM', subject: 'u-1011-alice-admin', email: 'Alice@Example.TEST', groups: ['data-stewards'], groupsVerifiedAt: Date.now(), source: 'link' });
+    const handle = await startOrGetApproval(client, taskQueue, request);
+    try {
+      const posted = await eventually(() => h.fake.messages(CHANNEL).find((m) => m.metadata?.event_payload.approval_id === approvalId), 20_000, 'the approval message');
+      const clicked = await clickApprove('U0ALICEADM', approvalId, posted.ts, '1800000001.000001');
+      expect(await eventually(() => replies(clicked)[0], 10_000)).toBe('You made this request, so you cannot decide on it: another approver must.');
+      const current: ApprovalState = await handle.query(approvalStateQuery);
+      expect(current).toMatchObject({ status: 'pending', decisions: [], refusals: [{ approver: { subject: 'u-1011-alice-admin' }, refusal: 'SELF_APPROVAL' }] });
     } finally {
       await handle.terminate('test cleanup').catch(() => undefined);
     }

@@ -54,6 +54,41 @@ describe('decisionRefusal', () => {
   });
 });
 
+describe('self-approval is matched on subject, e-mail and the approver\'s other bindings (signed decisions)', () => {
+  const fresh = T0 - MINUTE;
+  const aliceAdmin = { subject: 'user-alice-admin', email: 'alice.admin@example.test', groups: ['vec-approvers'] };
+  const cases: [string, DecisionInput, DecisionRefusal | undefined][] = [
+    ['another subject with the requester\'s e-mail in another case', decisionBy({ ...aliceAdmin, email: 'ALICE@Example.TEST' }, 'approve', fresh), 'SELF_APPROVAL'],
+    ['a second account whose Slack user is also bound to the requester\'s subject', { ...decisionBy(aliceAdmin, 'approve', fresh), approver: { ...decisionBy(aliceAdmin, 'approve', fresh).approver, otherBindings: [{ subject: 'user-alice' }] } }, 'SELF_APPROVAL'],
+    ['a second account whose Slack user is also bound to the requester\'s e-mail', { ...decisionBy(aliceAdmin, 'approve', fresh), approver: { ...decisionBy(aliceAdmin, 'approve', fresh).approver, otherBindings: [{ subject: 'x', email: ' Alice@example.test ' }] } }, 'SELF_APPROVAL'],
+    ['another person with other bindings of their own', { ...decisionBy(people.bob, 'approve', fresh), approver: { ...decisionBy(people.bob, 'approve', fresh).approver, otherBindings: [{ subject: 'user-bob-old', email: 'bob@old.example' }] } }, undefined],
+    ['an approver without e-mail', decisionBy({ subject: 'user-frank', groups: ['vec-approvers'] }, 'approve', fresh), undefined],
+  ];
+
+  test.each(cases)('%s', (_name, input, expected) => {
+    expect(decisionRefusal(pendingState(), input, T0, { matchIdentity: true })).toBe(expected);
+  });
+
+  test.each<[string, number | undefined, DecisionRefusal | undefined]>([
+    ['signed in within maxAuthAgeMs', T0 - 4 * MINUTE, undefined],
+    ['signed in exactly maxAuthAgeMs ago', T0 - 5 * MINUTE, undefined],
+    ['signed in longer ago', T0 - 5 * MINUTE - 1, 'STEP_UP_REQUIRED'],
+    ['no sign-in time known', undefined, 'STEP_UP_REQUIRED'],
+  ])('step-up (policy.maxAuthAgeMs 5 min): %s', (_name, authTime, expected) => {
+    const input = decisionBy(people.bob, 'approve', fresh);
+    const approver = { ...input.approver, ...(authTime !== undefined ? { authTime } : {}) };
+    expect(decisionRefusal(pendingState({ maxAuthAgeMs: 5 * MINUTE }), { ...input, approver }, T0, { matchIdentity: true })).toBe(expected);
+  });
+
+  test('step-up is asked last: a non-approver is told NOT_AN_APPROVER, not to sign in', () => {
+    expect(decisionRefusal(pendingState({ maxAuthAgeMs: 5 * MINUTE }), decisionBy(people.erin, 'approve', fresh), T0, { matchIdentity: true })).toBe('NOT_AN_APPROVER');
+  });
+
+  test('before the patch (replayed histories) only the subject was compared', () => {
+    expect(decisionRefusal(pendingState(), decisionBy({ ...aliceAdmin, email: 'alice@example.test' }, 'approve', fresh), T0)).toBeUndefined();
+  });
+});
+
 describe('judgeClaim', () => {
   const approved = (overrides: Partial<NonNullable<ApprovalState['grant']>> = {}): ApprovalState => ({
     ...pendingState(),

@@ -3,7 +3,7 @@ import { WorkflowUpdateFailedError } from '@temporalio/client';
 import { TestWorkflowEnvironment } from '@temporalio/testing';
 import { bundleWorkflowCode, type Worker } from '@temporalio/worker';
 import { createApprovalWorker, APPROVAL_WORKFLOWS_PATH } from '../../src/approval/worker';
-import { claim, decide, report, startOrGetApproval, state, type ApprovalHandle, type StartedApprovalHandle } from '../../src/approval/temporal-client';
+import { claim, decide as sendDecision, report, startOrGetApproval, state, type ApprovalHandle, type StartedApprovalHandle } from '../../src/approval/temporal-client';
 import { ensureSearchAttributes } from '../../src/approval/temporal-setup';
 import {
   APPROVAL_WORKFLOW_TYPE,
@@ -11,11 +11,13 @@ import {
   reportExecutionUpdate,
   type ApprovalPolicy,
   type ApprovalRequest,
+  type DecisionInput,
   type DecisionResult,
 } from '../../workflows/approval-contract';
 import { APPROVAL_SEARCH_KEYS } from '../../workflows/search-attributes';
 import { testStack } from '../support/stack';
-import { claimFor, decisionBy, executionOf, HOUR, makeRequest, MINUTE, people, RecordingNotifier } from './support/fixtures';
+import { makeTestDecider } from '../support/decider';
+import { claimFor, decisionBy, executionOf, HOUR, makeRequest, MINUTE, people, RecordingNotifier, signedFor } from './support/fixtures';
 import { captureRuntimeLogs, updatesInHistory, type CapturedLog } from './support/history';
 
 /**
@@ -64,6 +66,12 @@ describe('the approval workflow', () => {
     return { request, handle };
   }
 
+  /** A decision as the Slack app sends it: signed for the approval's request, now (the server's clock). */
+  async function decide(handle: ApprovalHandle, input: DecisionInput): Promise<DecisionResult> {
+    const { request } = await state(handle);
+    return sendDecision(handle, signedFor(request, input, await now()));
+  }
+
   async function decisionsInHistory(handle: ApprovalHandle) {
     return (await updatesInHistory(handle)).filter((u) => u.name === decideUpdate.name).map((u) => u.result as DecisionResult);
   }
@@ -98,6 +106,55 @@ describe('the approval workflow', () => {
     expect(described.typedSearchAttributes.get(APPROVAL_SEARCH_KEYS.outcome)).toBe('executed');
     expect(described.typedSearchAttributes.get(APPROVAL_SEARCH_KEYS.requester)).toBe(people.alice.subject);
     expect(described.typedSearchAttributes.get(APPROVAL_SEARCH_KEYS.collection)).toEqual(['customers', 'invoices']);
+  });
+
+  test('THREATS 35: a decision sent straight to Temporal by an invented approver is a refused attempt (UNSIGNED); the claim stays PENDING', async () => {
+    const { request, handle } = await startApproval();
+    const mallory = { subject: 'mallory', email: 'mallory@example.test', groups: ['vec-approvers'], via: 'api' as const, groupsVerifiedAt: await now() };
+    // what `temporal workflow update execute --name decide` sends: well-formed, fresh groups, no signature
+    const forged = await handle.executeUpdate(decideUpdate, { args: [{ decisionId: 'forged-1', approver: mallory, decision: 'approve' }] });
+    expect(forged).toMatchObject({ counted: false, refusal: 'UNSIGNED', state: { status: 'pending', decisions: [] } });
+    expect(forged.message).toMatch(/not signed by the vecgate Slack app/);
+
+    expect(await claim(handle, claimFor(request))).toMatchObject({ granted: false, refusal: 'PENDING' });
+    const current = await state(handle);
+    expect(current.grant).toBeUndefined();
+    expect(current.refusals).toMatchObject([{ decisionId: 'forged-1', approver: { subject: 'mallory' }, refusal: 'UNSIGNED' }]);
+    // an accepted, completed update whose result says refused: evidence in the history
+    expect((await updatesInHistory(handle)).map((u) => [u.name, (u.result as { refusal?: string }).refusal])).toEqual([
+      ['decide', 'UNSIGNED'],
+      ['claimGrant', 'PENDING'],
+    ]);
+  });
+
+  test('a decision signed by an untrusted key, for another approval, altered after signing, or signed too long ago does not count', async () => {
+    const { request, handle } = await startApproval({ required: 1 });
+    const t = await now();
+    const rogue = makeTestDecider();
+    const bob = (id: string) => decisionBy(people.bob, 'approve', t, { decisionId: id });
+
+    const untrusted = rogue.signer.sign(request.approvalId, request.fingerprint, bob('rogue-key'), t);
+    const otherApproval = signedFor({ approvalId: 'approval-other', fingerprint: request.fingerprint }, bob('other-approval'), t);
+    const otherRequest = signedFor({ approvalId: request.approvalId, fingerprint: 'e'.repeat(64) }, bob('other-request'), t);
+    const signedCarol = signedFor(request, decisionBy(people.carol, 'approve', t, { decisionId: 'altered' }), t);
+    const altered = { ...signedCarol, approver: { ...signedCarol.approver, subject: people.bob.subject } };
+    const old = signedFor(request, bob('old'), t - 6 * MINUTE);
+    const garbage = { ...bob('garbage'), signature: { publicKey: 'zz', signedAt: t, value: 'not hex' } };
+    const results = [];
+    for (const input of [untrusted, otherApproval, otherRequest, altered, old, garbage]) results.push(await sendDecision(handle, input));
+    expect(results.map((r) => r.refusal)).toEqual(['BAD_SIGNATURE', 'BAD_SIGNATURE', 'BAD_SIGNATURE', 'BAD_SIGNATURE', 'STALE_SIGNATURE', 'BAD_SIGNATURE']);
+    expect(results.every((r) => !r.counted && r.state.status === 'pending')).toBe(true);
+
+    const good = await sendDecision(handle, signedFor(request, bob('good'), t));
+    expect(good).toMatchObject({ counted: true, state: { status: 'approved' } });
+    expect(good.state.decisions[0]?.signature).toEqual({ publicKey: request.deciderKeys![0], signedAt: t, value: expect.stringMatching(/^[0-9a-f]{128}$/) });
+  });
+
+  test('an approval started without trusted decider keys refuses every decision UNSIGNED, signed or not', async () => {
+    const request = makeRequest(await now(), {}, { deciderKeys: [] });
+    const handle = await startOrGetApproval(env.client, taskQueue, request);
+    const refused = await sendDecision(handle, signedFor(request, decisionBy(people.bob, 'approve', await now()), await now()));
+    expect(refused).toMatchObject({ counted: false, refusal: 'UNSIGNED', state: { status: 'pending' } });
   });
 
   test('a deny with a reason denies at once, and a claim waiting for the decision hears DENIED', async () => {
@@ -220,6 +277,17 @@ describe('the approval workflow', () => {
     expect(fresh).toMatchObject({ counted: true, state: { status: 'approved' } });
     expect((await state(handle)).refusals.map((r) => r.refusal)).toEqual(['STALE_GROUPS', 'STALE_GROUPS']);
     expect(request.policy.maxGroupAgeMs).toBe(5 * MINUTE);
+  });
+
+  test('step-up: with policy.maxAuthAgeMs, an approver who signed in longer ago is refused STEP_UP_REQUIRED; after a fresh sign-in it counts', async () => {
+    const { handle } = await startApproval({ maxAuthAgeMs: 5 * MINUTE });
+    const t = await now();
+    const old = decisionBy(people.bob, 'approve', t);
+    const refused = await decide(handle, { ...old, approver: { ...old.approver, authTime: t - 6 * MINUTE } });
+    expect(refused).toMatchObject({ counted: false, refusal: 'STEP_UP_REQUIRED', state: { status: 'pending' } });
+    expect(refused.message).toMatch(/signed in within the last 5 minutes/);
+    const fresh = decisionBy(people.bob, 'approve', t);
+    expect(await decide(handle, { ...fresh, approver: { ...fresh.approver, authTime: t - MINUTE } })).toMatchObject({ counted: true, state: { status: 'approved' } });
   });
 
   test('a deny without a reason is refused REASON_REQUIRED and does not count', async () => {

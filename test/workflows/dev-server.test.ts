@@ -6,7 +6,7 @@ import { ensureSearchAttributes } from '../../src/approval/temporal-setup';
 import { APPROVAL_WORKFLOWS_PATH, createApprovalWorker } from '../../src/approval/worker';
 import { SEARCH_ATTRIBUTES } from '../../workflows/approval-contract';
 import { testStack } from '../support/stack';
-import { claimFor, decisionBy, executionOf, makeRequest, people, RecordingNotifier } from './support/fixtures';
+import { claimFor, decisionBy, executionOf, makeRequest, people, RecordingNotifier, signedFor } from './support/fixtures';
 import { captureRuntimeLogs } from './support/history';
 
 /** The approval on the real dev server: search attributes registered, listed by outcome. */
@@ -45,7 +45,7 @@ describe('approvals on the Temporal dev server', () => {
 
     await worker.runUntil(async () => {
       const handle = await startOrGetApproval(client, taskQueue, request);
-      const decided = await decide(handle, decisionBy(people.bob, 'approve', Date.now()));
+      const decided = await decide(handle, signedFor(request, decisionBy(people.bob, 'approve', Date.now()), Date.now()));
       expect(decided).toMatchObject({ counted: true, state: { status: 'approved' } });
       const claimed = await claim(handle, claimFor(request));
       if (!claimed.granted) throw new Error(`claim refused: ${claimed.refusal}`);

@@ -1,14 +1,15 @@
 import { randomUUID } from 'node:crypto';
-import { mkdirSync, renameSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, renameSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Client, Connection, type WorkflowHandle } from '@temporalio/client';
 import { TestWorkflowEnvironment } from '@temporalio/testing';
 import { bundleWorkflowCode, NativeConnection, type Worker, type WorkflowBundleWithSourceMap } from '@temporalio/worker';
-import { claim, decide, report, startOrGetApproval } from '../../src/approval/temporal-client';
+import { claim, decide as sendDecision, report, startOrGetApproval, state } from '../../src/approval/temporal-client';
 import { APPROVAL_WORKFLOWS_PATH, createApprovalWorker } from '../../src/approval/worker';
-import { APPROVAL_WORKFLOW_TYPE, reportExecutionUpdate, type ApprovalPolicy, type ApprovalRequest } from '../../workflows/approval-contract';
+import { APPROVAL_WORKFLOW_TYPE, decideUpdate, reportExecutionUpdate, type ApprovalPolicy, type ApprovalRequest, type DecisionInput } from '../../workflows/approval-contract';
+import { makeTestDecider } from '../support/decider';
 import { testStack } from '../support/stack';
-import { claimFor, decisionBy, executionOf, HOUR, makeRequest, MINUTE, people, RecordingNotifier } from './support/fixtures';
+import { claimFor, decisionBy, executionOf, HOUR, makeRequest, MINUTE, people, RecordingNotifier, signedFor } from './support/fixtures';
 import { captureRuntimeLogs } from './support/history';
 import { historyToJson } from './support/history-json';
 
@@ -21,6 +22,11 @@ import { historyToJson } from './support/history-json';
  *
  * Histories come from the real dev server (short real timeouts), except the one path whose timer is
  * an hour long, recorded on the time-skipping test server.
+ *
+ * An existing history is never overwritten (it is the evidence that approvals recorded by an older
+ * version still replay): record a new path alone (`npm run record-histories -- -t NAME`), or set
+ * RECORD_HISTORIES_OVERWRITE=1 after a deliberate, versioned change. The histories recorded before
+ * the signed-decisions patch hold unsigned decisions; the scenarios below now sign theirs.
  */
 const HISTORIES = join(__dirname, 'histories');
 
@@ -61,9 +67,16 @@ describe('record approval histories', () => {
     const history = await handle.fetchHistory();
     // written whole, then renamed: a replay test running alongside never reads half a file
     const file = join(HISTORIES, `${name}.json`);
+    if (existsSync(file) && process.env.RECORD_HISTORIES_OVERWRITE !== '1') throw new Error(`${file} exists: older histories are kept (set RECORD_HISTORIES_OVERWRITE=1 to replace it)`);
     writeFileSync(`${file}.tmp`, historyToJson(history));
     renameSync(`${file}.tmp`, file);
   }
+
+  /** A decision as the Slack app sends it: signed for the approval's request. */
+  const decide = async (handle: WorkflowHandle, input: DecisionInput, at = Date.now()) => {
+    const { request } = await state(handle);
+    return sendDecision(handle, signedFor(request, input, at));
+  };
 
   const start = async (policy: Partial<ApprovalPolicy> = {}) => {
     const request = makeRequest(Date.now(), policy);
@@ -139,6 +152,30 @@ describe('record approval histories', () => {
     await save('n-of-m', handle);
   });
 
+  test('signed-decisions: unsigned, rogue-signed, stale and self (by e-mail) attempts refused, then a signed approval runs', async () => {
+    const { request, handle } = await start();
+    const now = Date.now();
+    const mallory = { subject: 'mallory', groups: ['vec-approvers'], via: 'api' as const, groupsVerifiedAt: now };
+    await handle.executeUpdate(decideUpdate, { args: [{ decisionId: 'forged-1', approver: mallory, decision: 'approve' }] }); // UNSIGNED
+    await sendDecision(handle, makeTestDecider().signer.sign(request.approvalId, request.fingerprint, decisionBy(people.dave, 'approve', now), now)); // BAD_SIGNATURE
+    await decide(handle, decisionBy(people.dave, 'approve', now), now - 10 * MINUTE); // STALE_SIGNATURE
+    await decide(handle, decisionBy({ ...people.dave, subject: 'user-alice-2', email: 'ALICE@example.test' }, 'approve', now)); // SELF_APPROVAL (e-mail)
+    await decide(handle, decisionBy(people.bob, 'approve', now));
+    await report(handle, executionOf(await granted(handle, request)));
+    await save('signed-decisions', handle);
+  });
+
+  test('step-up: a decision without a recent sign-in refused, then one after a sign-in runs', async () => {
+    const { request, handle } = await start({ maxAuthAgeMs: 5 * MINUTE });
+    const now = Date.now();
+    const bob = decisionBy(people.bob, 'approve', now);
+    await decide(handle, { ...bob, approver: { ...bob.approver, authTime: now - 10 * MINUTE } }); // STEP_UP_REQUIRED
+    const again = decisionBy(people.bob, 'approve', now);
+    await decide(handle, { ...again, approver: { ...again.approver, authTime: now } });
+    await report(handle, executionOf(await granted(handle, request)));
+    await save('step-up', handle);
+  });
+
   test('message-failed: the chat refuses the post, the approval goes on', async () => {
     const request = makeRequest(Date.now());
     notifier.rejecting.add(request.approvalId);
@@ -156,7 +193,7 @@ describe('record approval histories', () => {
       await skippingWorker.runUntil(async () => {
         const request = makeRequest(await env.currentTimeMs(), { timeoutMs: HOUR });
         const handle = await startOrGetApproval(env.client, skippingQueue, request);
-        await decide(handle, decisionBy(people.bob, 'approve', await env.currentTimeMs()));
+        await decide(handle, decisionBy(people.bob, 'approve', await env.currentTimeMs()), await env.currentTimeMs());
         await granted(handle, request);
         await save('claimed-unreported', handle);
       });

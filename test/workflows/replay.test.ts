@@ -19,7 +19,7 @@ import { readHistoryFile } from './support/history-json';
  * Such a change still needs care: running approvals would answer differently than recorded.
  */
 const HISTORIES = join(__dirname, 'histories');
-const PATHS = ['approved-executed', 'claimed-unreported', 'denied', 'denied-unindexed', 'expired', 'grant-expired', 'message-failed', 'n-of-m', 'refused-attempts'];
+const PATHS = ['approved-executed', 'claimed-unreported', 'denied', 'denied-unindexed', 'expired', 'grant-expired', 'message-failed', 'n-of-m', 'refused-attempts', 'signed-decisions', 'step-up'];
 
 describe('recorded approval histories', () => {
   const files = readdirSync(HISTORIES).filter((f) => f.endsWith('.json'));

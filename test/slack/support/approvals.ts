@@ -61,7 +61,8 @@ export function pendingState(overrides: Partial<ApprovalState> = {}, request: Pa
  * past-deadline approvals are CLOSED; the requester cannot decide (SELF_APPROVAL); groups must be
  * recent when the policy sets maxGroupAgeMs (STALE_GROUPS); only members of an approver group
  * decide (NOT_AN_APPROVER); one decision per approver (ALREADY_DECIDED); a deny needs a reason
- * (REASON_REQUIRED). N approvals approve; any deny is final.
+ * (REASON_REQUIRED); a recent sign-in when the policy sets maxAuthAgeMs (STEP_UP_REQUIRED). N
+ * approvals approve; any deny is final.
  */
 export class MemoryDecider implements ApprovalDecider {
   readonly received: Array<{ approvalId: string; input: DecisionInput }> = [];
@@ -115,6 +116,10 @@ export class MemoryDecider implements ApprovalDecider {
     }
     if (state.decisions.some((d) => d.approver.subject === input.approver.subject)) return refuse('ALREADY_DECIDED', 'You already decided on this request: one decision per approver.');
     if (input.decision === 'deny' && !input.reason?.trim()) return refuse('REASON_REQUIRED', 'A denial needs a reason: deny again and say why.');
+    const authTime = input.approver.authTime;
+    if (policy.maxAuthAgeMs !== undefined && (authTime === undefined || now - authTime > policy.maxAuthAgeMs)) {
+      return refuse('STEP_UP_REQUIRED', 'This request needs approvers who signed in recently: sign in again, then your decision counts.');
+    }
 
     state.decisions.push({ decisionId: input.decisionId, approver: input.approver, decision: input.decision, ...(input.reason ? { reason: input.reason } : {}), at: now });
     const approvals = state.decisions.filter((d) => d.decision === 'approve').length;

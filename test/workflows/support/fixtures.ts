@@ -12,6 +12,15 @@ import type {
   MessageRef,
   Person,
 } from '../../../workflows/approval-contract';
+import { makeTestDecider } from '../../support/decider';
+
+/** The decider whose signatures the requests made here trust (ApprovalRequest.deciderKeys). */
+export const decider = makeTestDecider();
+
+/** `input` as the Slack app sends it: signed for this request at `signedAt`. */
+export function signedFor(request: Pick<ApprovalRequest, 'approvalId' | 'fingerprint'>, input: DecisionInput, signedAt: number): DecisionInput {
+  return decider.signer.sign(request.approvalId, request.fingerprint, input, signedAt);
+}
 
 /**
  * Slack's side of an approval, in memory: what was posted and every edit, per approval. post() is
@@ -110,6 +119,7 @@ export function makeRequest(requestedAt: number, policy: Partial<ApprovalPolicy>
     policy: makePolicy(policy),
     requestedAt,
     gatewayInstance: 'gw-test-1',
+    deciderKeys: [decider.publicKey],
     ...overrides,
   };
 }
