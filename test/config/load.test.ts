@@ -121,7 +121,7 @@ describe('configuration', () => {
     expect(found).toHaveLength(2);
   });
   test('new approvals per requester are limited by default, and the limit is validated', () => {
-    const temporal = 'approvals: { temporal: { address: "127.0.0.1:7233" }';
+    const temporal = `approvals: { temporal: { address: "127.0.0.1:7233" }, deciderPublicKeys: ["${Buffer.from(decider.publicKey, 'hex').toString('base64')}"]`;
     expect(parseConfig(minimal(`${temporal} }`), 'test.yaml', {}).config.approvals?.maxNewPerRequester).toEqual({ count: 20, seconds: 3600 });
     expect(parseConfig(minimal(`${temporal}, maxNewPerRequester: { count: 5, seconds: 60 } }`), 'test.yaml', {}).config.approvals?.maxNewPerRequester).toEqual({ count: 5, seconds: 60 });
     expect(issues(minimal(`${temporal}, maxNewPerRequester: { count: 0, seconds: 60 } }`))).toEqual(['approvals.maxNewPerRequester.count: allow at least one new approval per window']);
