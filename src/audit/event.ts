@@ -32,6 +32,8 @@ export interface AuditEvent {
   approval?: { approvalId: string; grantId?: string };
   /** which masking rules and detectors fired and how many values were masked; never the values */
   masking?: MaskingEvidence;
+  /** records a read or search asked for (unbounded: no limit) and records its answer held */
+  records?: { requested?: number | 'unbounded'; returned?: number };
   latencyMs: number;
   bytesIn: number;
   bytesOut: number;

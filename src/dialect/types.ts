@@ -42,6 +42,22 @@ export interface Classification {
   bulk: boolean;
   /** one sentence: why the request has this class */
   reason: string;
+  /** how many records a read or search asks for (unbounded: no limit); absent when it returns no records */
+  requested?: RequestedRecords;
+  /** what the request's filters test; absent without a filter */
+  filters?: FilterTests;
+}
+
+export type RequestedRecords = number | 'unbounded';
+
+/** The parts of records a filter looks at: a filter on a masked value answers guesses about it. */
+export interface FilterTests {
+  /** metadata keys tested, with any operator, at any depth of $and/$or */
+  metadataKeys: string[];
+  /** operators applied to the document text ($contains, $regex, ...) */
+  documentOperators: string[];
+  /** a filter of a shape the dialect cannot read: it may test anything */
+  unreadable: boolean;
 }
 
 export type ClassifyResult =
@@ -85,4 +101,6 @@ export interface Dialect {
    * undefined for a shape this endpoint does not return (the gateway then refuses the response).
    */
   maskableRecords(classification: Classification, body: unknown): RecordView[] | undefined;
+  /** how many records a successful answer holds; undefined when it holds none or its shape is unknown */
+  recordsInResponse(classification: Classification, body: unknown): number | undefined;
 }

@@ -29,6 +29,8 @@ export const ERROR_STATUS = {
   APPROVAL_NOT_FOUND: 404,
   APPROVALS_UNAVAILABLE: 503,
   COLLECTION_UNRESOLVED: 404,
+  /** a filter that tests data masked for the caller (it would answer guesses about the values) */
+  FILTER_ON_MASKED: 403,
   // upstream and storage
   UPSTREAM_UNREACHABLE: 502,
   UPSTREAM_RESET: 502,

@@ -16,6 +16,7 @@ import { compilePolicy } from '../policy/evaluate';
 import { Client, Connection } from '@temporalio/client';
 import { createApprovalGate } from '../approval/gate';
 import { compileMasking } from '../masking';
+import { compileVolumeLimits, openUsageStore } from '../volume';
 import { createConnections } from './connections';
 import { createRequestHandler, type HandlerDeps } from './handler';
 import { createGatewayMetrics } from './metrics';
@@ -48,6 +49,11 @@ export async function startGateway(loaded: LoadedConfig, options: GatewayOptions
   const connections = createConnections(loaded);
   const temporal = config.approvals ? await Connection.lazy({ address: config.approvals.temporal.address }) : undefined;
   const metrics = createGatewayMetrics(() => audit.pending());
+  const volumeLimits = compileVolumeLimits(config);
+  // counts are shared through the audit database only when some window needs them
+  const usage = volumeLimits.longestWindowSeconds > 0
+    ? await openUsageStore(mongo.db(config.audit.database), config.usage, { clock, logger, longestWindowSeconds: volumeLimits.longestWindowSeconds })
+    : undefined;
   const deps: HandlerDeps = {
     gateway: config.gateway,
     connections,
@@ -70,6 +76,7 @@ export async function startGateway(loaded: LoadedConfig, options: GatewayOptions
       : {}),
     masker: compileMasking(config.masking.rules, { tokenKey: loaded.maskingTokenKey }),
     maskingMaxBodyBytes: config.masking.settings.maxBodyBytes,
+    volume: { limits: volumeLimits, ...(usage ? { usage } : {}), unreachableAllowance: config.usage.unreachableAllowance },
     audit,
     metrics,
     clock,
@@ -124,6 +131,7 @@ export async function startGateway(loaded: LoadedConfig, options: GatewayOptions
       await Promise.all(servers.map((s) => new Promise<void>((resolve) => { s.close(() => resolve()); s.closeAllConnections(); })));
       await Promise.all([...connections.values()].map((c) => c.upstream.close()));
       await deps.approvals?.drain();
+      await usage?.close();
       await audit.close();
       await mongo.close();
       await temporal?.close();

@@ -24,10 +24,21 @@ export interface MaskPlan {
   readonly rulesExempted: readonly string[];
   /** false when every applicable rule is exempt: the response passes in clear text (and is audited so) */
   readonly masks: boolean;
+  /** what a filter must not test while this plan masks (it would answer guesses about masked values) */
+  readonly guarded: MaskGuard;
   /** Masks the designated fields, then runs the detectors on every other string in `data`, in place. */
   maskRecord(data: Record<string, unknown>): MaskStats;
   /** Runs the detectors on every string of any JSON value; objects and arrays are edited in place. */
   maskLooseJson(value: unknown): { value: unknown; stats: MaskStats };
+}
+
+export interface MaskGuard {
+  /** designated field paths of the applied rules (metadata.email, document, ...) */
+  readonly fields: readonly string[];
+  /** detectors or custom patterns apply, so document text may be masked */
+  readonly documentDetectors: boolean;
+  /** refuse when any applied rule says refuse; review only when all say review */
+  readonly onFilter: 'refuse' | 'review';
 }
 
 export interface Masker {
@@ -216,10 +227,16 @@ function buildPlan(applied: readonly CompiledRule[], exempted: readonly Compiled
     return masked;
   };
 
+  const guarded: MaskGuard = Object.freeze({
+    fields: Object.freeze([...fields.keys()]),
+    documentDetectors: detectors.length > 0,
+    onFilter: applied.every((r) => r.rule.filterOnMasked === 'review') && applied.length > 0 ? 'review' : 'refuse',
+  });
   return Object.freeze({
     rulesApplied,
     rulesExempted,
     masks: applied.length > 0,
+    guarded,
     maskRecord(data: Record<string, unknown>): MaskStats {
       const stats = emptyStats(rulesApplied, rulesExempted);
       if (applied.length === 0) return stats;

@@ -1,6 +1,7 @@
 import type { ClassifyResult, CollectionRef, RequestFacts } from '../types';
 import { canonicalCollectionId, isCollectionName, isScopeName, quoted } from './names';
 import { ROUTES, type Route, type RouteTarget } from './routes';
+import { chromaFilterTests, chromaRequestedRecords } from './volume';
 
 /**
  * What a request to a Chroma >= 1.0 server is. Exact match only: the path must have a route's
@@ -35,7 +36,10 @@ export function classifyChromaRequest(facts: RequestFacts): ClassifyResult {
 
   const outcome = route.route.classify(target);
   if ('unknown' in outcome) return unknown(outcome.unknown);
-  return { known: true, classification: { endpoint: route.route.endpoint, ...outcome } };
+  const endpoint = route.route.endpoint;
+  const requested = chromaRequestedRecords(endpoint, facts.body);
+  const filters = chromaFilterTests(endpoint, facts.body);
+  return { known: true, classification: { endpoint, ...outcome, ...(requested !== undefined ? { requested } : {}), ...(filters ? { filters } : {}) } };
 }
 
 /** a literal segment, or the name of a `{...}` placeholder */

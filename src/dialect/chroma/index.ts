@@ -4,6 +4,7 @@ import { chromaCollectionsInResponse, chromaRevealsCollections } from './collect
 import { chromaErrorBody } from './error-body';
 import { chromaListCollectionsTarget } from './list-collections-target';
 import { chromaMaskableRecords } from './records';
+import { chromaRecordsInResponse } from './volume';
 
 /**
  * Chroma >= 1.0 over HTTP. Clients send their key as `x-chroma-token` (or as Authorization: Bearer,
@@ -19,4 +20,5 @@ export const chromaDialect: Dialect = Object.freeze({
   collectionsInResponse: chromaCollectionsInResponse,
   listCollectionsTarget: chromaListCollectionsTarget,
   maskableRecords: chromaMaskableRecords,
+  recordsInResponse: chromaRecordsInResponse,
 });
