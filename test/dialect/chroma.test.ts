@@ -54,6 +54,8 @@ interface EndpointRow {
   /** collections beyond the path's own, e.g. from the body */
   extra?: Classification['collections'];
   inSpec?: false;
+  /** records the request asks for (reads and searches) */
+  requested?: Classification['requested'];
 }
 
 const ENDPOINTS: EndpointRow[] = [
@@ -126,6 +128,7 @@ const ENDPOINTS: EndpointRow[] = [
     target: 'id',
     body: { ids: ['a'], include: ['documents'] },
     bulk: false,
+    requested: 1,
   },
   {
     method: 'POST',
@@ -134,6 +137,7 @@ const ENDPOINTS: EndpointRow[] = [
     operation: 'search',
     target: 'id',
     body: { query_embeddings: [[0.1, 0.2]], n_results: 5 },
+    requested: 5,
   },
   {
     method: 'POST',
@@ -159,6 +163,7 @@ const ENDPOINTS: EndpointRow[] = [
     target: 'id',
     body: { searches: [{ limit: { limit: 5 } }] },
     inSpec: false,
+    requested: 5,
   },
 ];
 
@@ -179,6 +184,7 @@ describe('Chroma dialect: every endpoint of the spec has its class', () => {
       collections: [...own, ...(row.extra ?? [])],
       bulk: row.bulk ?? false,
       reason: expect.any(String),
+      ...(row.requested !== undefined ? { requested: row.requested } : {}),
     });
     expect(OPERATION_CLASSES).toContain(c.operation);
   });

@@ -18,6 +18,7 @@ describe('a masking rule', () => {
       customPatterns: [],
       style: 'placeholder',
       exemptGroups: [],
+      filterOnMasked: 'refuse',
     });
   });
 
