@@ -79,7 +79,8 @@ const USAGE_INDEXES: IndexDescription[] = [
 
 export async function openUsageStore(db: Db, config: UsageConfig, deps: { clock: Clock; logger: Logger; longestWindowSeconds: number }): Promise<UsageStore> {
   const collection = db.collection<UsageDocument>(config.collection);
-  await ensureIndexes(collection, USAGE_INDEXES);
+  // without its indexes the store is slower, not wrong; an unreachable store fails closed by itself
+  await ensureIndexes(collection, USAGE_INDEXES).catch((err: unknown) => deps.logger.warn({ err }, 'usage store: could not create indexes'));
   return new MongoUsageStore(collection, config, deps.clock, deps.logger, deps.longestWindowSeconds * 1000);
 }
 
@@ -212,11 +213,15 @@ class MongoUsageStore implements UsageStore {
 
   /** Reads the stored buckets of these keys; true when the read succeeded in time. */
   private read(states: KeyState[]): Promise<boolean> {
-    const todo = states.filter((s) => !s.reading);
-    const waits = states.filter((s) => s.reading).map((s) => s.reading as Promise<boolean>);
+    const todo = states.filter((s) => s.reading === undefined);
+    const waits = states.filter((s) => s.reading !== undefined).map((s) => s.reading as Promise<boolean>);
     if (todo.length > 0) {
       const reading = this.serial(() => this.readNow(todo));
-      for (const s of todo) s.reading = reading.finally(() => (s.reading = undefined));
+      for (const s of todo) {
+        s.reading = reading.finally(() => {
+          s.reading = undefined;
+        });
+      }
       waits.push(reading);
     }
     return Promise.all(waits).then((oks) => oks.every(Boolean));
