@@ -30,6 +30,7 @@ describe('export is measured, not guessed; no filter oracles on masked data (THR
   const pii = `docs-oracle-${randomBytes(3).toString('hex')}`;
   let one: TestGateway;
   let two: TestGateway;
+  let reviewing: TestGateway;
   let alice: string;
   let carol: string;
   let bulkId: string;
@@ -45,6 +46,7 @@ describe('export is measured, not guessed; no filter oracles on masked data (THR
     // one after the other: FerretDB drops the connection when two create the same index at once
     one = await startTestGateway(options);
     two = await startTestGateway(options);
+    reviewing = await startTestGateway({ policy: RULES, masking: { rules: MASKING.rules.map((r) => ({ ...r, filterOnMasked: 'review' })) } });
     [alice, carol] = await Promise.all([tokenFor('alice'), tokenFor('carol')]);
     const b = await client(one, carol).createCollection({ name: bulk, embeddingFunction: NO_EMBEDDING });
     bulkId = b.id;
@@ -62,7 +64,7 @@ describe('export is measured, not guessed; no filter oracles on masked data (THR
     });
   });
   afterAll(async () => {
-    await Promise.all([one?.close(), two?.close()]);
+    await Promise.all([one?.close(), two?.close(), reviewing?.close()]);
   });
 
   test('a query whose n_results is the whole collection is held as export for review, with the count audited', async () => {
@@ -149,5 +151,14 @@ describe('export is measured, not guessed; no filter oracles on masked data (THR
     expect(byDocument.ids).toEqual(['p1']);
     const byEmail = await docs.get({ where: { email: 'max@example.org' }, include: [] as never });
     expect(byEmail.ids).toEqual(['p2']);
+  });
+
+  test('with filterOnMasked: review, a filter on masked data is held as export for an approver instead', async () => {
+    const res = await post(reviewing, `/collections/${piiId}/get`, { ids: ['p1'], where: { email: 'jane.doe@example.com' }, include: [] });
+    expect(res.status).toBe(403);
+    expect(res.headers.get('x-vecgate-error')).toBe('APPROVAL_REQUIRED');
+    const [e] = await reviewing.events({ 'request.endpoint': 'chroma.collection_get' });
+    expect(e).toMatchObject({ operation: 'export', decision: { effect: 'review', ruleId: 'scientists-bulk-review' } });
+    expect(e?.decision.explanation).toContain('The read counts as export: The filter tests metadata.email, which is masked for you');
   });
 });
