@@ -12,7 +12,7 @@ import { extractToken } from '../identity/extract';
 import type { Principal, TokenVerifier } from '../identity/types';
 import { emptyStats, type Masker, type MaskStats } from '../masking';
 import { decide, type Decision, type Policy } from '../policy/evaluate';
-import { judgeFilters } from '../policy/masked-filters';
+import { FILTER_ON_MASKED_RULE, judgeFilters } from '../policy/masked-filters';
 import { volumeExportReason, type VolumeControl } from '../volume';
 import { parseJsonBody, readBody } from './body';
 import type { ConnectionRuntime } from './connections';
@@ -131,7 +131,10 @@ async function serve(deps: HandlerDeps, dedicated: string | undefined, req: Inco
   const masking = plan?.masks ? plan : undefined;
   // filters on masked data, then volume: either can turn an allowed read into an export (THREATS 31, 32)
   const filters = judgeFilters(classification.filters, masking?.guarded);
-  if (filters.verdict === 'refuse') throw new VecgateError('FILTER_ON_MASKED', filters.reason);
+  if (filters.verdict === 'refuse') {
+    trace.decision = { ...decision, effect: 'deny', ruleId: FILTER_ON_MASKED_RULE, explanation: filters.reason };
+    throw new VecgateError('FILTER_ON_MASKED', filters.reason);
+  }
   const usageKey = trace.collections[0] !== undefined ? { principal: principal.subject, connection: conn.name, collection: trace.collections[0] } : undefined;
   const exportReason = filters.verdict === 'review' && decision.effect === 'allow' ? filters.reason : await volumeExportReason(deps.volume, { connection: conn.name, decision, classification, key: usageKey });
   if (exportReason) {

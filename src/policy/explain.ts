@@ -4,7 +4,7 @@ import { routeRequest } from '../gateway/routing';
 import { compileMasking, type MaskGuard } from '../masking';
 import { compileVolumeLimits, describeLimits, judgeVolume } from '../volume';
 import { compilePolicy, decide, type Decision } from './evaluate';
-import { judgeFilters } from './masked-filters';
+import { FILTER_ON_MASKED_RULE, judgeFilters } from './masked-filters';
 
 /** A what-if question for `vecgate policy explain`: a request, or an operation on collections. */
 export interface ExplainQuestion {
@@ -75,7 +75,7 @@ export function explain(config: Config, dialectFor: (name: DialectName) => Diale
   const verdict = judgeVolume({ operation, requested: classification?.requested, limits: limits?.maxRecordsPerRequest ? { maxRecordsPerRequest: limits.maxRecordsPerRequest } : undefined, unreachableAllowance: 0 });
   const exportReason = decision.effect === 'deny' ? undefined : filters.verdict === 'review' ? filters.reason : verdict.export ? verdict.reason : undefined;
   if (filters.verdict === 'refuse' && decision.effect !== 'deny') {
-    decision = { effect: 'deny', ruleId: 'filter-on-masked', explanation: filters.reason };
+    decision = { effect: 'deny', ruleId: FILTER_ON_MASKED_RULE, explanation: filters.reason };
   } else if (exportReason && decision.effect === 'allow') {
     const again = decide(policy, { ...question, operation: 'export' });
     decision = { ...again, explanation: `${again.explanation} The ${operation} counts as export: ${exportReason.replace(/\.$/, '')}.` };

@@ -12,6 +12,9 @@ export type FilterVerdict =
   /** what `tested` lists is masked for the caller; the plan says refuse or review */
   | { verdict: 'refuse' | 'review'; tested: string[]; reason: string };
 
+/** names the refusal where a decision names its rule (audit events, policy explain) */
+export const FILTER_ON_MASKED_RULE = 'filter-on-masked';
+
 const PASS: FilterVerdict = Object.freeze({ verdict: 'pass' });
 
 /** `guard` is the plan's, and only when the plan masks (not for an exempt caller). */

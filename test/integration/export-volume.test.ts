@@ -133,6 +133,7 @@ describe('export is measured, not guessed; no filter oracles on masked data (THR
     }
     const refused = await one.events({ 'error.code': 'FILTER_ON_MASKED' });
     expect(refused.length).toBeGreaterThanOrEqual(wheres.length);
+    expect(refused.map((e) => [e.status, e.decision.effect, e.decision.ruleId])).toEqual(refused.map(() => [403, 'deny', 'filter-on-masked']));
     expect(JSON.stringify(refused)).not.toContain('jane.doe');
   });
 
