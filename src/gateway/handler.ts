@@ -156,7 +156,7 @@ async function serve(deps: HandlerDeps, dedicated: string | undefined, req: Inco
     const upstream = await conn.upstream.request({ method: req.method ?? 'GET', target: route.upstreamTarget, headers, body });
     trace.upstreamStatus = upstream.status;
     trace.upstreamLatencyMs = performance.now() - upstreamStart;
-    const keepBodyBytes = classification.requested !== undefined ? deps.maskingMaxBodyBytes : undefined;
+    const keepBodyBytes = classification.requested !== undefined ? Math.min(deps.maskingMaxBodyBytes, MAX_COUNTED_BYTES) : undefined;
     await respond(upstream, res, { conn, classification, masking, maskingMaxBodyBytes: deps.maskingMaxBodyBytes, hash: grant !== undefined, logger: deps.logger, requestId: trace.requestId, keepBodyBytes }, trace.sent);
     if (upstream.status >= 200 && upstream.status < 300 && classification.requested !== undefined) countReturned(deps, trace, usageKey);
   } finally {
@@ -181,6 +181,9 @@ function countReturned(deps: HandlerDeps, trace: Trace, key: { principal: string
   if (returned !== undefined) trace.records = { ...trace.records, returned };
   if (key) deps.volume.usage?.add(key, returned ?? (typeof c.requested === 'number' ? c.requested : UNCOUNTED_ANSWER));
 }
+
+/** Answers larger than this are not kept to be counted: they count as what was asked for. */
+const MAX_COUNTED_BYTES = 8 * 1024 * 1024;
 
 /** An unbounded answer that could not be counted: far past any sensible window, so further reads need review. */
 const UNCOUNTED_ANSWER = 1_000_000;
