@@ -56,6 +56,7 @@ interface KeyState {
   key: UsageKey;
   stored: Map<number, number>;
   readAt?: number;
+  failedAt?: number;
   local: Increment[];
   usedAt: number;
   reading?: Promise<boolean>;
@@ -119,6 +120,8 @@ class MongoUsageStore implements UsageStore {
     state.usedAt = now;
     const fresh = state.readAt !== undefined && now - state.readAt <= 2 * this.config.refreshIntervalMs;
     if (fresh) return this.count(state, windowSeconds, true);
+    // while the store is down, one failed read per interval is enough: later requests do not wait for another
+    if (state.failedAt !== undefined && now - state.failedAt <= this.config.refreshIntervalMs) return this.count(state, windowSeconds, false);
     return this.read([state]).then((ok) => this.count(state, windowSeconds, ok));
   }
 
@@ -252,6 +255,7 @@ class MongoUsageStore implements UsageStore {
       this.readOk = true;
       return true;
     } catch (err) {
+      for (const s of states) s.failedAt = this.clock.now();
       if (this.readOk) this.logger.warn({ err }, 'usage store: could not read record counts; reads past the unreachable allowance count as export');
       this.readOk = false;
       return false;
