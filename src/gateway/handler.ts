@@ -60,7 +60,7 @@ interface Trace {
   error?: VecgateError;
   masking?: MaskStats;
   /** records the request asked for and the answer held */
-  records?: { requested?: number | 'unbounded'; returned?: number };
+  records?: AuditRecord['records'];
 }
 
 /** The gateway's own API on every data listener, under a prefix no database uses. */
