@@ -17,7 +17,7 @@ const RECORDS = 400;
 const MAX_PER_REQUEST = 50;
 const WINDOW = { records: 200, seconds: 300 };
 /** usage written every 10 ms and read back every 50 ms: another instance's records show within this */
-const STALENESS_MS = 400;
+const STALENESS_MS = 600;
 
 const RULES = TEST_RULES.map((r) => (r.id === 'scientists-use-docs' ? { ...r, volume: { maxRecordsPerRequest: MAX_PER_REQUEST, window: WINDOW } } : r));
 const MASKING = {

@@ -6,7 +6,8 @@ import { openUsageStore, type UsageStore } from '../../src/volume';
 import { testStack } from '../support/stack';
 
 /** The shared counts behind volume windows, on the real MongoDB-wire server (FerretDB here). */
-const settings = configSchema.shape.usage.parse({ bucketSeconds: 10, flushIntervalMs: 10, refreshIntervalMs: 50 });
+// no background refresh during a test (its timer runs on real time): reads happen when a view is stale by the test's clock
+const settings = configSchema.shape.usage.parse({ bucketSeconds: 10, flushIntervalMs: 10_000, refreshIntervalMs: 60_000 });
 const logger = pino({ level: 'silent' });
 const key = { principal: 'u-1001-alice', connection: 'demo', collection: 'docs-a' };
 
@@ -41,7 +42,7 @@ describe('usage store: returned records per principal and collection, shared thr
     expect(await b.usage(key, 300)).toEqual({ records: 30, trusted: true });
     b.add(key, 12);
     await b.flush();
-    now += 200; // past the freshness of a's view: a reads again
+    now += 120_001; // past the freshness of a's view (twice the refresh interval): a reads again
     expect(await a.usage(key, 300)).toEqual({ records: 42, trusted: true });
     expect(await b.usage({ ...key, collection: 'docs-b' }, 300)).toEqual({ records: 7, trusted: true });
   });
