@@ -34,6 +34,8 @@ export interface AuditEvent {
   masking?: MaskingEvidence;
   /** a collection listing or count: how many collections policy hid from the caller */
   listing?: { hidden: number };
+  /** records a read or search asked for (unbounded: no limit) and records its answer held */
+  records?: { requested?: number | 'unbounded'; returned?: number };
   latencyMs: number;
   bytesIn: number;
   bytesOut: number;

@@ -122,6 +122,14 @@ async function demo({ issuer, gateway, mongoUri, slack, slackUrl, logger }: Demo
     const r = await c.query({ queryEmbeddings: [[0.1, 0.2, 0.3]], nResults: 2 });
     return r.ids;
   });
+  await attempt('alice', 'queries the nearest 60 (more than the 50 per request of her rule: counts as export)', async () => {
+    const c = await alice.getCollection({ name: DEMO_COLLECTION, embeddingFunction: NO_EMBEDDING });
+    return (await c.query({ queryEmbeddings: [[0.1, 0.2, 0.3]], nResults: 60 })).ids;
+  });
+  await attempt('alice', 'tests a guess against masked document text with $contains (FILTER_ON_MASKED)', async () => {
+    const c = await alice.getCollection({ name: DEMO_COLLECTION, embeddingFunction: NO_EMBEDDING });
+    return (await c.get({ ids: ['d2'], whereDocument: { $contains: 'jane@example.com' }, include: [] as never })).ids;
+  });
   await attempt('alice', 'exports every record without saying why (bulk export: needs approval)', async () => {
     const c = await alice.getCollection({ name: DEMO_COLLECTION, embeddingFunction: NO_EMBEDDING });
     return (await c.get()).ids;

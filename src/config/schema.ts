@@ -30,6 +30,23 @@ const credential = z.strictObject({
   header: z.string().regex(/^[a-z0-9-]+$/, 'must be a lower-case header name').optional(),
 });
 
+/**
+ * How many records a search or read may return before it counts as an export (src/volume/): per
+ * request, and per principal and collection within a sliding window. On allow rules, and as a
+ * connection default that a rule's own values override.
+ */
+const volume = z.strictObject({
+  /** a request asking for more records than this is an export */
+  maxRecordsPerRequest: z.number({ error: 'must be a number of records, e.g. 50' }).int().min(1, 'must be at least 1 record').optional(),
+  /** past this many records returned to one principal from one collection within `seconds`, further reads are exports */
+  window: z
+    .strictObject({
+      records: z.number({ error: 'must be a number of records, e.g. 200' }).int().min(1, 'must be at least 1 record'),
+      seconds: z.number({ error: 'must be a number of seconds, e.g. 300' }).int().min(1).max(7 * 24 * 3600, 'must be at most a week (604800 seconds)'),
+    })
+    .optional(),
+});
+
 const connection = z.strictObject({
   name,
   dialect: z.enum(DIALECT_NAMES, { error: `must be one of: ${DIALECT_NAMES.join(', ')}` }),
@@ -37,6 +54,8 @@ const connection = z.strictObject({
   credential: credential.optional(),
   /** a listener of its own: unchanged clients reach this connection by host and port alone */
   listen: listen.optional(),
+  /** default record limits for searches and reads allowed on this connection */
+  volume: volume.optional(),
 });
 
 const algorithm = z.enum(['RS256', 'RS384', 'RS512', 'PS256', 'PS384', 'PS512', 'ES256', 'ES384', 'ES512', 'EdDSA'], {
@@ -95,6 +114,8 @@ const rule = z.strictObject({
   effect: z.enum(['allow', 'review', 'deny'], { error: 'must be allow, review or deny' }),
   /** required with effect review: who approves, how many, how long */
   approval: approval.optional(),
+  /** allow rules only: record limits past which a search or read counts as export */
+  volume: volume.optional(),
 });
 
 const slack = z.strictObject({
@@ -236,6 +257,19 @@ const audit = z.strictObject({
   batchSize: z.number().int().min(1).max(10000).default(500),
 });
 
+/** Where returned-record counts are kept (in the audit MongoDB), so the windows hold across gateway instances. */
+const usage = z.strictObject({
+  collection: z.string().min(1).default('export_usage'),
+  /** counts are kept per bucket of this many seconds; a window is measured in whole buckets (up to one bucket longer) */
+  bucketSeconds: z.number().int().min(1).max(3600).default(10),
+  /** how often counts are written (batched $inc upserts) */
+  flushIntervalMs: z.number().int().min(1).max(10000).default(100),
+  /** how often the counts of collections in use are read back; other instances' reads show within flush + refresh */
+  refreshIntervalMs: z.number().int().min(10).max(60000).default(500),
+  /** while MongoDB cannot be reached, a principal may take this many records per collection and window (as this instance counts them); more is an export */
+  unreachableAllowance: z.number().int().min(0).default(20),
+});
+
 const gateway = z.strictObject({
   listen: listen.default({ host: '127.0.0.1', port: 8080 }),
   /** health, readiness and metrics; kept off the data listeners so no dialect path can collide */
@@ -263,6 +297,7 @@ export const configSchema = z
     audit,
     masking: maskingSchema.default(maskingSchema.parse({})),
     approvals: approvals.optional(),
+    usage: usage.default(usage.parse({})),
   })
   .superRefine((config, ctx) => {
     const seen = new Set<string>();
@@ -277,6 +312,7 @@ export const configSchema = z
       if (r.approval?.maxAuthAgeSeconds !== undefined && config.approvals?.slack && !config.approvals.slack.link) {
         ctx.addIssue({ code: 'custom', path: ['policy', 'rules', i, 'approval', 'maxAuthAgeSeconds'], message: 'step-up needs approvals.slack.link: approvers prove a recent sign-in through it' });
       }
+      if (r.volume && r.effect !== 'allow') ctx.addIssue({ code: 'custom', path: ['policy', 'rules', i, 'volume'], message: `only an allow rule takes volume limits (they turn an allowed read into an export); this rule's effect is ${r.effect}` });
       if (ids.has(r.id)) ctx.addIssue({ code: 'custom', path: ['policy', 'rules', i, 'id'], message: `"${r.id}" is used twice: rule ids must be unique, they name the rule in every decision` });
       ids.add(r.id);
     });
@@ -302,3 +338,5 @@ export type ApprovalSettings = NonNullable<PolicyRule['approval']>;
 export type ApprovalsConfig = NonNullable<Config['approvals']>;
 export type SlackConfig = NonNullable<ApprovalsConfig['slack']>;
 export type TemporalConfig = ApprovalsConfig['temporal'];
+export type VolumeLimits = z.output<typeof volume>;
+export type UsageConfig = Config['usage'];

@@ -62,6 +62,22 @@ export interface Classification {
    * filtered by policy, with the caller's page applied after filtering.
    */
   listing?: { kind: 'list' | 'count'; limit?: number; offset: number };
+  /** how many records a read or search asks for (unbounded: no limit); absent when it returns no records */
+  requested?: RequestedRecords;
+  /** what the request's filters test; absent without a filter */
+  filters?: FilterTests;
+}
+
+export type RequestedRecords = number | 'unbounded';
+
+/** The parts of records a filter looks at: a filter on a masked value answers guesses about it. */
+export interface FilterTests {
+  /** metadata keys tested, with any operator, at any depth of $and/$or */
+  metadataKeys: string[];
+  /** operators applied to the document text ($contains, $regex, ...) */
+  documentOperators: string[];
+  /** a filter of a shape the dialect cannot read: it may test anything */
+  unreadable: boolean;
 }
 
 export type ClassifyResult =
@@ -129,4 +145,6 @@ export interface Dialect {
   maskableErrorRecords(json: ScannedJson): RecordView[];
   /** what the parsed request body asks for, as approvers are shown it; [] for no body */
   describeRequest(classification: Classification, body: unknown): RequestDetail[];
+  /** how many records a successful answer holds; undefined when it holds none or its shape is unknown */
+  recordsInResponse(classification: Classification, body: unknown): number | undefined;
 }

@@ -37,6 +37,8 @@ export const ERROR_STATUS = {
   APPROVAL_RATE_LIMITED: 429,
   APPROVALS_UNAVAILABLE: 503,
   COLLECTION_UNRESOLVED: 404,
+  /** a filter that tests data masked for the caller (it would answer guesses about the values) */
+  FILTER_ON_MASKED: 403,
   // upstream and storage
   UPSTREAM_UNREACHABLE: 502,
   UPSTREAM_RESET: 502,

@@ -12,6 +12,8 @@ import { extractToken } from '../identity/extract';
 import type { Principal, TokenVerifier } from '../identity/types';
 import { emptyStats, type Masker, type MaskStats } from '../masking';
 import { decide, type Decision, type Policy } from '../policy/evaluate';
+import { FILTER_ON_MASKED_RULE, judgeFilters } from '../policy/masked-filters';
+import { volumeExportReason, type VolumeControl } from '../volume';
 import { parseJsonBody, readBody } from './body';
 import type { ConnectionRuntime } from './connections';
 import { errorResponse } from './error-response';
@@ -34,6 +36,8 @@ export interface HandlerDeps {
   metrics: GatewayMetrics;
   masker: Masker;
   maskingMaxBodyBytes: number;
+  /** record limits and the shared counts behind them (src/volume/) */
+  volume: VolumeControl;
   clock: Clock;
   logger: Logger;
 }
@@ -58,6 +62,8 @@ interface Trace {
   masking?: MaskStats;
   /** a listing the gateway answered: how many collections policy hid from the caller */
   listing?: { hidden: number };
+  /** records the request asked for and the answer held */
+  records?: AuditRecord['records'];
 }
 
 /** The gateway's own API on every data listener, under a prefix no database uses. */
@@ -117,18 +123,37 @@ async function serve(deps: HandlerDeps, dedicated: string | undefined, req: Inco
   trace.classification = classification;
   trace.collections = await conn.directory.resolve(classification.collections, principal.subject);
 
-  const decision = decide(deps.policy, { subject: principal.subject, groups: principal.groups, connection: conn.name, operation: classification.operation, collections: trace.collections, ...classification.scope });
+  if (classification.requested !== undefined) trace.records = { requested: classification.requested };
+  const question = { subject: principal.subject, groups: principal.groups, connection: conn.name, operation: classification.operation, collections: trace.collections, ...classification.scope };
+  let decision = decide(deps.policy, question);
   trace.decision = decision;
   if (decision.effect === 'deny') throw new VecgateError('POLICY_DENIED', `Forbidden: ${decision.explanation}`);
-  const grant = decision.effect === 'review' ? await holdForApproval(deps, req, route, body, json, trace) : undefined;
 
   const plan = deps.masker.planFor({ connection: conn.name, collections: trace.collections, groups: principal.groups });
   if (plan) trace.masking = emptyStats(plan.rulesApplied, plan.rulesExempted);
   const masking = plan?.masks ? plan : undefined;
+  // filters on masked data, then volume: either can turn an allowed read into an export (THREATS 31, 32)
+  const filters = judgeFilters(classification.filters, masking?.guarded);
+  if (filters.verdict === 'refuse') {
+    trace.decision = { ...decision, effect: 'deny', ruleId: FILTER_ON_MASKED_RULE, explanation: filters.reason };
+    throw new VecgateError('FILTER_ON_MASKED', filters.reason);
+  }
+  const usageKey = trace.collections[0] !== undefined ? { principal: principal.subject, connection: conn.name, collection: trace.collections[0] } : undefined;
+  const exportReason = filters.verdict === 'review' && decision.effect === 'allow' ? filters.reason : await volumeExportReason(deps.volume, { connection: conn.name, decision, classification, key: usageKey });
+  if (exportReason) {
+    const why = exportReason.replace(/\.$/, '');
+    trace.classification = { ...classification, operation: 'export', bulk: true, reason: `${classification.reason} It counts as export: ${why}.` };
+    const again = decide(deps.policy, { ...question, operation: 'export' });
+    decision = { ...again, explanation: `${again.explanation} The ${classification.operation} counts as export: ${why}.` };
+    trace.decision = decision;
+    if (decision.effect === 'deny') throw new VecgateError('POLICY_DENIED', `Forbidden: ${decision.explanation}`);
+  }
+  const grant = decision.effect === 'review' ? await holdForApproval(deps, req, route, body, json, trace) : undefined;
 
   const headers = upstreamRequestHeaders(req.headers, { credentialHeaders: conn.callerCredentialHeaders, credential: conn.credential, host: conn.upstream.host, bodyLength: body.length });
   // an answer the gateway must read (to mask it or to learn collection ids) is asked for plain
-  if (mustReadResponse({ conn, classification, masking })) headers['accept-encoding'] = 'identity';
+  // an answer whose records are counted is asked for plain too
+  if (mustReadResponse({ conn, classification, masking }) || classification.requested !== undefined) headers['accept-encoding'] = 'identity';
   const upstreamStart = performance.now();
   try {
     // listings are answered from the full listing, filtered by policy (THREATS 33)
@@ -137,12 +162,37 @@ async function serve(deps: HandlerDeps, dedicated: string | undefined, req: Inco
     const upstream = listed?.response ?? (await conn.upstream.request({ method: req.method ?? 'GET', target: route.upstreamTarget, headers, body }));
     trace.upstreamStatus = upstream.status;
     trace.upstreamLatencyMs = performance.now() - upstreamStart;
-    await respond(upstream, res, { conn, classification, masking, maskingMaxBodyBytes: deps.maskingMaxBodyBytes, hash: grant !== undefined, logger: deps.logger, requestId: trace.requestId }, trace.sent);
+    const keepBodyBytes = classification.requested !== undefined ? Math.min(deps.maskingMaxBodyBytes, MAX_COUNTED_BYTES) : undefined;
+    await respond(upstream, res, { conn, classification, masking, maskingMaxBodyBytes: deps.maskingMaxBodyBytes, hash: grant !== undefined, logger: deps.logger, requestId: trace.requestId, keepBodyBytes }, trace.sent);
+    if (upstream.status >= 200 && upstream.status < 300 && classification.requested !== undefined) countReturned(deps, trace, usageKey);
   } finally {
     if (trace.sent.masking) trace.masking = trace.sent.masking;
     grant?.report({ status: trace.upstreamStatus ?? 0, bytes: trace.sent.bytes, durationMs: Math.round(performance.now() - upstreamStart), responseSha256: trace.sent.sha256 ?? '' });
   }
 }
+
+/**
+ * Records the answer held, for the audit event and the usage window. An answer too large to keep
+ * or not JSON counts as what was asked for (and an unbounded ask as a very large answer).
+ */
+function countReturned(deps: HandlerDeps, trace: Trace, key: { principal: string; connection: string; collection: string } | undefined): void {
+  const c = trace.classification as Classification;
+  let returned: number | undefined;
+  try {
+    if (trace.sent.body) returned = (trace.connection as ConnectionRuntime).dialect.recordsInResponse(c, JSON.parse(trace.sent.body.toString('utf8')));
+  } catch {
+    returned = undefined;
+  }
+  trace.sent.body = undefined;
+  if (returned !== undefined) trace.records = { ...trace.records, returned };
+  if (key) deps.volume.usage?.add(key, returned ?? (typeof c.requested === 'number' ? c.requested : UNCOUNTED_ANSWER));
+}
+
+/** Answers larger than this are not kept to be counted: they count as what was asked for. */
+const MAX_COUNTED_BYTES = 8 * 1024 * 1024;
+
+/** An unbounded answer that could not be counted: far past any sensible window, so further reads need review. */
+const UNCOUNTED_ANSWER = 1_000_000;
 
 /** A review decision: the request runs only with a single-use grant from its approval workflow. */
 async function holdForApproval(deps: HandlerDeps, req: IncomingMessage, route: RoutedRequest, body: Buffer, json: unknown, trace: Trace): Promise<Grant> {
@@ -228,6 +278,7 @@ function finish(deps: HandlerDeps, req: IncomingMessage, res: ServerResponse, tr
     ...(trace.upstreamStatus !== undefined ? { upstream: { status: trace.upstreamStatus, latencyMs: round(trace.upstreamLatencyMs ?? 0) } } : {}),
     ...(trace.masking ? { masking: maskingEvidence(trace.masking) } : {}),
     ...(trace.listing ? { listing: trace.listing } : {}),
+    ...(trace.records ? { records: trace.records } : {}),
     latencyMs: round(latencyMs),
     bytesIn: trace.bytesIn,
     bytesOut: trace.sent.bytes,

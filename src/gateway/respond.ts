@@ -19,6 +19,8 @@ export interface Sent {
   /** sha256 of the body as sent, when asked for */
   sha256?: string;
   masking?: MaskStats;
+  /** a copy of the body as sent, when asked for (keepBodyBytes) and no larger than that */
+  body?: Buffer;
 }
 
 export interface RespondOptions {
@@ -31,6 +33,8 @@ export interface RespondOptions {
   hash: boolean;
   logger: Logger;
   requestId: string;
+  /** keep a copy of the body as sent, up to this many bytes, to count the records it holds */
+  keepBodyBytes?: number;
 }
 
 /** True when the gateway must read the answer (to mask it or to learn collection ids). */
@@ -49,7 +53,7 @@ export async function respond(upstream: UpstreamResponse, res: ServerResponse, o
   const hash = o.hash ? createHash('sha256') : undefined;
   // only answers that may hold personal data are masked: a heartbeat streams even for a masked caller
   const masking = o.masking && o.conn.dialect.mayHoldPersonalData(o.classification, upstream.status) ? o.masking : undefined;
-  if (!masking && !learning) return streamThrough(upstream, res, sent, hash);
+  if (!masking && !learning) return streamThrough(upstream, res, sent, hash, o.keepBodyBytes);
 
   const limit = masking ? o.maskingMaxBodyBytes : MAX_LEARN_BYTES;
   const read = await readUpTo(upstream.body, limit);
@@ -58,10 +62,11 @@ export async function respond(upstream: UpstreamResponse, res: ServerResponse, o
       upstream.body.destroy();
       throw new VecgateError('MASKING_FAILED', `The response was withheld: it is larger than ${limit} bytes, the masking limit. Ask for fewer records at a time.`);
     }
-    return streamThrough({ ...upstream, body: Readable.from(prepend(read.chunks, upstream.body)) }, res, sent, hash);
+    return streamThrough({ ...upstream, body: Readable.from(prepend(read.chunks, upstream.body)) }, res, sent, hash, o.keepBodyBytes);
   }
   const raw = Buffer.concat(read.chunks);
   if (learning) learnCollections(o, upstream.headers, raw);
+  if (!masking && o.keepBodyBytes !== undefined && raw.length <= o.keepBodyBytes) sent.body = raw;
   if (!masking) return send(res, upstream.status, downstreamResponseHeaders(upstream.headers), raw, sent, hash);
 
   const masked = maskHttpResponse(
@@ -74,18 +79,23 @@ export async function respond(upstream: UpstreamResponse, res: ServerResponse, o
     },
   );
   sent.masking = masked.stats;
+  if (o.keepBodyBytes !== undefined && masked.body.length <= o.keepBodyBytes) sent.body = masked.body;
   // what a caller may see depends on who asks: no shared cache may keep it
   send(res, upstream.status, { ...downstreamResponseHeaders(masked.headers), 'cache-control': 'private, no-store' }, masked.body, sent, hash);
 }
 
-async function streamThrough(upstream: UpstreamResponse, res: ServerResponse, sent: Sent, hash: Hash | undefined): Promise<void> {
+async function streamThrough(upstream: UpstreamResponse, res: ServerResponse, sent: Sent, hash: Hash | undefined, keepBodyBytes?: number): Promise<void> {
   res.writeHead(upstream.status, downstreamResponseHeaders(upstream.headers));
+  let kept: Buffer[] | undefined = keepBodyBytes === undefined ? undefined : [];
   upstream.body.on('data', (c: Buffer) => {
     sent.bytes += c.length;
     hash?.update(c);
+    if (kept && sent.bytes <= (keepBodyBytes as number)) kept.push(c);
+    else kept = undefined;
   });
   await pipeline(upstream.body, res);
   if (hash) sent.sha256 = hash.digest('hex');
+  if (kept) sent.body = Buffer.concat(kept);
 }
 
 function send(res: ServerResponse, status: number, headers: Record<string, string | string[]>, body: Buffer, sent: Sent, hash: Hash | undefined): void {

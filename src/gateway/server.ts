@@ -17,6 +17,7 @@ import { Client, Connection } from '@temporalio/client';
 import { createApprovalGate } from '../approval/gate';
 import { temporalConnectionOptions } from '../approval/temporal-connection';
 import { compileMasking } from '../masking';
+import { compileVolumeLimits, openUsageStore } from '../volume';
 import { createConnections } from './connections';
 import { createRequestHandler, type HandlerDeps } from './handler';
 import { createGatewayMetrics } from './metrics';
@@ -50,6 +51,11 @@ export async function startGateway(loaded: LoadedConfig, options: GatewayOptions
   const temporal = config.approvals ? await Connection.lazy(temporalConnectionOptions(config.approvals.temporal, loaded.temporalApiKey)) : undefined;
   const metrics = createGatewayMetrics(() => audit.pending());
   const masker = compileMasking(config.masking.rules, { tokenKey: loaded.maskingTokenKey });
+  const volumeLimits = compileVolumeLimits(config);
+  // counts are shared through the audit database only when some window needs them
+  const usage = volumeLimits.longestWindowSeconds > 0
+    ? await openUsageStore(mongo.db(config.audit.database), config.usage, { clock, logger, longestWindowSeconds: volumeLimits.longestWindowSeconds })
+    : undefined;
   const deps: HandlerDeps = {
     gateway: config.gateway,
     connections,
@@ -75,6 +81,7 @@ export async function startGateway(loaded: LoadedConfig, options: GatewayOptions
       : {}),
     masker,
     maskingMaxBodyBytes: config.masking.settings.maxBodyBytes,
+    volume: { limits: volumeLimits, ...(usage ? { usage } : {}), unreachableAllowance: config.usage.unreachableAllowance },
     audit,
     metrics,
     clock,
@@ -129,6 +136,7 @@ export async function startGateway(loaded: LoadedConfig, options: GatewayOptions
       await Promise.all(servers.map((s) => new Promise<void>((resolve) => { s.close(() => resolve()); s.closeAllConnections(); })));
       await Promise.all([...connections.values()].map((c) => c.upstream.close()));
       await deps.approvals?.drain();
+      await usage?.close();
       await audit.close();
       await mongo.close();
       await temporal?.close();

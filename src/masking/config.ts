@@ -87,6 +87,8 @@ export const maskingRuleSchema = z
     style: style.default('placeholder'),
     /** identity-provider groups that see clear text; their reads are still audited as exempt */
     exemptGroups: z.array(glob).default([]),
+    /** a filter that tests masked data (it would answer guesses about the values): refuse it (403), or class it as export so it needs review */
+    filterOnMasked: z.enum(['refuse', 'review'], { error: 'must be refuse or review' }).default('refuse'),
   })
   .superRefine((r, ctx) => {
     if (r.fields.length === 0 && r.detectors.length === 0 && r.customPatterns.length === 0) {

@@ -11,7 +11,7 @@ export {
   type MaskingConfig,
   DEFAULT_MASKING_MAX_BODY_BYTES,
 } from './config';
-export { compileMasking, type Masker, type MaskPlan, type MaskQuestion, type CompileOptions } from './masker';
+export { compileMasking, type Masker, type MaskGuard, type MaskPlan, type MaskQuestion, type CompileOptions } from './masker';
 export { maskHttpResponse, MASKING_FAILED, type BufferedResponse, type MaskedResponse, type MaskResponseOptions } from './response';
 export { type RecordView, type MaskStats, emptyStats, addStats } from './types';
 export { scanJson, splice, type ScannedJson, type JsonNode, type JsonEdit, JsonScanError } from './json-scan';

@@ -25,6 +25,8 @@ export interface MaskPlan {
   readonly rulesExempted: readonly string[];
   /** false when every applicable rule is exempt: the response passes in clear text (and is audited so) */
   readonly masks: boolean;
+  /** what a filter must not test while this plan masks (it would answer guesses about masked values) */
+  readonly guarded: MaskGuard;
   /** Masks the designated fields, then runs the detectors on every other string in `data`, in place. */
   maskRecord(data: Record<string, unknown>): MaskStats;
   /** Runs the detectors on every string of any JSON value; objects and arrays are edited in place. */
@@ -42,6 +44,15 @@ export interface MaskPlan {
   maskScannedError(json: ScannedJson, records: readonly RecordView[], edits: JsonEdit[]): MaskStats;
   /** The detectors over a plain text (a text/plain error body). */
   maskText(text: string): { text: string; stats: MaskStats };
+}
+
+export interface MaskGuard {
+  /** designated field paths of the applied rules (metadata.email, document, ...) */
+  readonly fields: readonly string[];
+  /** detectors or custom patterns apply, so document text may be masked */
+  readonly documentDetectors: boolean;
+  /** refuse when any applied rule says refuse; review only when all say review */
+  readonly onFilter: 'refuse' | 'review';
 }
 
 export interface Masker {
@@ -373,10 +384,16 @@ function buildPlan(applied: readonly CompiledRule[], exempted: readonly Compiled
     return { value: replaceContents(value, JSON.parse(splice(source, edits).toString('utf8'))), stats };
   };
 
+  const guarded: MaskGuard = Object.freeze({
+    fields: Object.freeze([...fields.keys()]),
+    documentDetectors: detectors.length > 0,
+    onFilter: applied.every((r) => r.rule.filterOnMasked === 'review') && applied.length > 0 ? 'review' : 'refuse',
+  });
   return Object.freeze({
     rulesApplied,
     rulesExempted,
     masks: applied.length > 0,
+    guarded,
     maskRecord(data: Record<string, unknown>): MaskStats {
       return maskValue(data, (json, edits) => {
         const parts: Record<string, JsonNode> = {};

@@ -1,8 +1,10 @@
 import type { Config } from '../config/schema';
 import { DEFAULT_SCOPE, type Classification, type Dialect, type DialectName, type OperationClass, type RequestScope } from '../dialect/types';
 import { routeRequest } from '../gateway/routing';
-import { compileMasking } from '../masking';
+import { compileMasking, type MaskGuard } from '../masking';
+import { compileVolumeLimits, describeLimits, judgeVolume } from '../volume';
 import { compilePolicy, decide, type Decision } from './evaluate';
+import { FILTER_ON_MASKED_RULE, judgeFilters } from './masked-filters';
 
 /** A what-if question for `vecgate policy explain`: a request, or an operation on collections. */
 export interface ExplainQuestion {
@@ -27,6 +29,10 @@ export interface Explanation {
   decision: Decision;
   /** which masking rules would apply to the response, and what they mask */
   masking: string[];
+  /** for an allowed operation: the record limits past which a search or read counts as export */
+  volume?: string;
+  /** when results are masked for the caller: which filters are refused (or reviewed) */
+  filtersOnMasked?: string;
   lines: string[];
 }
 
@@ -58,17 +64,48 @@ export function explain(config: Config, dialectFor: (name: DialectName) => Diale
     lines.push(`request: ${q.request.method.toUpperCase()} ${route.path} -> ${classification.endpoint}`, `class: ${operation}${classification.bulk ? ' (bulk)' : ''}: ${classification.reason}`);
   }
   if (!operation) throw new Error('give either a request (--method and --path) or an --operation');
-  const decision = decide(compilePolicy(config.policy.rules), { subject: q.subject, groups: q.groups, connection: conn.name, operation, collections, ...scope });
+  const policy = compilePolicy(config.policy.rules);
+  const question = { subject: q.subject, groups: q.groups, connection: conn.name, operation, collections, ...scope };
+  let decision = decide(policy, question);
   lines.push(
     `collections: ${collections.length ? collections.join(', ') : '(none: connection-level)'}`,
     `scope: ${scope.tenant === undefined && scope.database === undefined ? '(no tenant or database: server-level)' : [scope.tenant !== undefined ? `tenant "${scope.tenant}"` : '', scope.database !== undefined ? `database "${scope.database}"` : ''].filter(Boolean).join(', ')}`,
-    `outcome: ${decision.effect.toUpperCase()} by rule ${decision.ruleId}`,
-    decision.explanation,
   );
+  if (classification?.requested !== undefined) lines.push(`records asked for: ${classification.requested}`);
+
+  // explain never masks a value, so the token style needs no real key here
+  const masker = compileMasking(config.masking.rules, { tokenKey: Buffer.alloc(32) });
+  const plan = masker.planFor({ connection: conn.name, collections, groups: q.groups });
+  const guard = plan?.masks ? plan.guarded : undefined;
+  const filtersOnMasked = guard ? describeGuard(guard) : undefined;
+  const filters = judgeFilters(classification?.filters, guard);
+  const limits = decision.effect === 'allow' ? compileVolumeLimits(config).limitsFor(conn.name, decision.ruleId) : undefined;
+  const volume = decision.effect === 'allow' && (operation === 'search' || operation === 'read') ? describeLimits(limits) : undefined;
+  // explain cannot know what was already sent, so only the per-request limit is judged here
+  const verdict = judgeVolume({ operation, requested: classification?.requested, limits: limits?.maxRecordsPerRequest ? { maxRecordsPerRequest: limits.maxRecordsPerRequest } : undefined, unreachableAllowance: 0 });
+  const exportReason = decision.effect === 'deny' ? undefined : filters.verdict === 'review' ? filters.reason : verdict.export ? verdict.reason : undefined;
+  if (filters.verdict === 'refuse' && decision.effect !== 'deny') {
+    decision = { effect: 'deny', ruleId: FILTER_ON_MASKED_RULE, explanation: filters.reason };
+  } else if (exportReason && decision.effect === 'allow') {
+    const again = decide(policy, { ...question, operation: 'export' });
+    decision = { ...again, explanation: `${again.explanation} The ${operation} counts as export: ${exportReason.replace(/\.$/, '')}.` };
+  }
+  lines.push(`outcome: ${decision.effect.toUpperCase()} by rule ${decision.ruleId}`, decision.explanation);
   const rule = config.policy.rules.find((r) => r.id === decision.ruleId);
   if (rule) lines.push(`rule ${rule.id} covers tenants: ${(rule.tenants ?? [DEFAULT_SCOPE.tenant]).join(', ')}; databases: ${(rule.databases ?? [DEFAULT_SCOPE.database]).join(', ')}`);
-  // explain never masks a value, so the token style needs no real key here
-  const masking = compileMasking(config.masking.rules, { tokenKey: Buffer.alloc(32) }).explain({ connection: conn.name, collections, groups: q.groups });
+  if (volume) lines.push(`volume: ${volume}`);
+  const masking = masker.explain({ connection: conn.name, collections, groups: q.groups });
   lines.push(...masking.map((m) => `masking: ${m}`));
-  return { classification, operation, collections, scope, decision, masking, lines };
+  if (filtersOnMasked) lines.push(`filters: ${filtersOnMasked}`);
+  return { classification, operation, collections, scope, decision, masking, ...(volume ? { volume } : {}), ...(filtersOnMasked ? { filtersOnMasked } : {}), lines };
+}
+
+function describeGuard(guard: MaskGuard): string {
+  const what = [
+    ...(guard.fields.length > 0 ? [`metadata keys designated in the masking rules (${guard.fields.join(', ')})`] : []),
+    ...(guard.documentDetectors || guard.fields.some((f) => f === 'document' || f.startsWith('*')) ? ['document text ($contains, $not_contains, $regex, $not_regex)'] : []),
+  ];
+  if (what.length === 0) return 'no filter touches masked data';
+  const outcome = guard.onFilter === 'refuse' ? 'are refused (FILTER_ON_MASKED)' : 'count as export (review)';
+  return `filters on ${what.join(' and ')} ${outcome} for this caller; other filters work`;
 }

@@ -109,6 +109,9 @@ describe('configuration', () => {
       {},
       /^policy\.rules\[0\]\.approval\.maxAuthAgeSeconds: step-up needs approvals\.slack\.link/,
     ],
+    ['volume limits on a review rule', minimal().replace('rules: []', 'rules: [{ id: r, groups: ["*"], operations: [export], effect: review, approval: { approverGroups: [s] }, volume: { maxRecordsPerRequest: 5 } }]'), {}, /^policy\.rules\[0\]\.volume: only an allow rule takes volume limits/],
+    ['a window without seconds', minimal().replace('upstream: "http://127.0.0.1:8000" }', 'upstream: "http://127.0.0.1:8000", volume: { window: { records: 10 } } }'), {}, /^connections\[0\]\.volume\.window\.seconds: is required: add it \(must be a number of seconds/],
+    ['a zero per-request limit', minimal().replace('rules: []', 'rules: [{ id: r, groups: ["*"], operations: [read], effect: allow, volume: { maxRecordsPerRequest: 0 } }]'), {}, /^policy\.rules\[0\]\.volume\.maxRecordsPerRequest: must be at least 1 record/],
     ['YAML syntax errors', 'identity: [unclosed', {}, /^\(yaml line 1\)/],
     ['duplicate YAML keys', minimal('audit: { mongodbUri: "mongodb://other/" }'), {}, /^\(yaml line \d+\): Map keys must be unique/],
   ])('%s is refused with a message naming the key and the fix', (_n, text, e, expected) => {

@@ -59,6 +59,8 @@ interface EndpointRow {
   extra?: Classification['collections'];
   /** false: not in the 1.0.0 spec, only in the current one */
   inSpec?: false;
+  /** records the request asks for (reads and searches) */
+  requested?: Classification['requested'];
 }
 
 const ENDPOINTS: EndpointRow[] = [
@@ -131,6 +133,7 @@ const ENDPOINTS: EndpointRow[] = [
     target: 'id',
     body: { ids: ['a'], include: ['documents'] },
     bulk: false,
+    requested: 1,
   },
   {
     method: 'POST',
@@ -139,6 +142,7 @@ const ENDPOINTS: EndpointRow[] = [
     operation: 'search',
     target: 'id',
     body: { query_embeddings: [[0.1, 0.2]], n_results: 5 },
+    requested: 5,
   },
   {
     method: 'POST',
@@ -164,6 +168,7 @@ const ENDPOINTS: EndpointRow[] = [
     target: 'id',
     body: { searches: [{ limit: { limit: 5 } }] },
     inSpec: false,
+    requested: 5,
   },
   // new in the current release (test/fixtures/chroma-1.5.9-openapi.json)
   {
@@ -252,6 +257,7 @@ describe('Chroma dialect: every endpoint of the spec has its class', () => {
       reason: expect.any(String),
       ...scopeOf(row),
       ...listingOf(row),
+      ...(row.requested !== undefined ? { requested: row.requested } : {}),
     });
     expect(OPERATION_CLASSES).toContain(c.operation);
   });

@@ -20,6 +20,7 @@ describe('a masking rule', () => {
       scanIds: true,
       style: 'placeholder',
       exemptGroups: [],
+      filterOnMasked: 'refuse',
     });
   });
 

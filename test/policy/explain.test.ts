@@ -49,4 +49,27 @@ describe('policy explain, on the demo configuration', () => {
     expect(granted.decision.ruleId).toBe('scientists-use-docs');
     expect(granted.lines).toContain('rule scientists-use-docs covers tenants: default_tenant; databases: default_database');
   });
+
+  test('an allowed search shows the record limits, and a request over them is explained as export', () => {
+    const q = { subject: 'alice', groups: ['data-scientists'], connection: 'demo', collections: ['docs-demo'] };
+    const small = explain(config, dialectFor, { ...q, request: { method: 'POST', path: `${P}/collections/${ID}/query`, body: { query_embeddings: [[1]], n_results: 5 } } });
+    expect(small.decision.effect).toBe('allow');
+    expect(small.volume).toBe('a search or read asking for more than 50 records in one request (rule "scientists-use-docs"), or more than 200 records to one principal from one collection within 300 s (rule "scientists-use-docs") counts as export');
+    const large = explain(config, dialectFor, { ...q, request: { method: 'POST', path: `${P}/collections/${ID}/get`, body: { ids: Array.from({ length: 400 }, (_, i) => `r${i}`) } } });
+    expect(large.decision).toMatchObject({ effect: 'review', ruleId: 'scientists-bulk-needs-approval' });
+    expect(large.decision.explanation).toContain('The read counts as export: it asks for 400 records, more than the 50 per request');
+    expect(large.lines).toContain('records asked for: 400');
+  });
+
+  test('a masked caller is told which filters are refused, and a filter on masked data is explained as refused', () => {
+    const q = { subject: 'alice', groups: ['data-scientists'], connection: 'demo', collections: ['docs-demo'] };
+    const oracle = explain(config, dialectFor, { ...q, request: { method: 'POST', path: `${P}/collections/${ID}/get`, body: { ids: ['x'], where: { email: 'jane@example.com' } } } });
+    expect(oracle.decision).toMatchObject({ effect: 'deny', ruleId: 'filter-on-masked' });
+    expect(oracle.filtersOnMasked).toMatch(/metadata\.email.*document text .* are refused \(FILTER_ON_MASKED\) for this caller; other filters work/);
+    const ordinary = explain(config, dialectFor, { ...q, request: { method: 'POST', path: `${P}/collections/${ID}/get`, body: { ids: ['x'], where: { team: 'ml' } } } });
+    expect(ordinary.decision.effect).toBe('allow');
+    const exempt = explain(config, dialectFor, { ...q, groups: ['data-scientists', 'pii-readers'], request: { method: 'POST', path: `${P}/collections/${ID}/get`, body: { ids: ['x'], where: { email: 'jane@example.com' } } } });
+    expect(exempt.decision.effect).toBe('allow');
+    expect(exempt.filtersOnMasked).toBeUndefined();
+  });
 });

@@ -1,6 +1,7 @@
 import type { ClassifyResult, CollectionRef, RequestFacts } from '../types';
 import { canonicalCollectionId, isCollectionName, isScopeName, quoted } from './names';
 import { ROUTES, type Route, type RouteTarget } from './routes';
+import { chromaFilterTests, chromaRequestedRecords } from './volume';
 
 /**
  * What a request to a Chroma >= 1.0 server is. Exact match only: the path must have a route's
@@ -37,12 +38,16 @@ export function classifyChromaRequest(facts: RequestFacts): ClassifyResult {
   if ('unknown' in outcome) return unknown(outcome.unknown);
   const { tenant, database } = captures;
   const scope = tenant === undefined ? {} : { scope: database === undefined ? { tenant } : { tenant, database } };
-  const listingKind = LISTINGS[route.route.endpoint];
-  if (listingKind === undefined) return { known: true, classification: { endpoint: route.route.endpoint, ...outcome, ...scope } };
+  const endpoint = route.route.endpoint;
+  const requested = chromaRequestedRecords(endpoint, facts.body);
+  const filters = chromaFilterTests(endpoint, facts.body);
+  const counted = { ...(requested !== undefined ? { requested } : {}), ...(filters ? { filters } : {}) };
+  const listingKind = LISTINGS[endpoint];
+  if (listingKind === undefined) return { known: true, classification: { endpoint, ...outcome, ...scope, ...counted } };
   const page = listingPage(facts.query);
   if ('invalid' in page) return unknown(`${request} ${page.invalid}, which Chroma would refuse; it is denied by default.`);
   const listing = listingKind === 'count' ? { kind: listingKind, offset: 0 } : { kind: listingKind, ...page };
-  return { known: true, classification: { endpoint: route.route.endpoint, ...outcome, ...scope, listing } };
+  return { known: true, classification: { endpoint, ...outcome, ...scope, ...counted, listing } };
 }
 
 /** Endpoints that list collections or count them: the gateway filters their answers by policy. */

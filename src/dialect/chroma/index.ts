@@ -5,6 +5,7 @@ import { describeChromaRequest } from './describe';
 import { chromaErrorBody } from './error-body';
 import { chromaListCollectionsTarget } from './list-collections-target';
 import { chromaErrorRecords, chromaMaskableRecords, chromaMayHoldPersonalData } from './records';
+import { chromaRecordsInResponse } from './volume';
 
 /**
  * Chroma >= 1.0 over HTTP. Clients send their key as `x-chroma-token` (or as Authorization: Bearer,
@@ -23,4 +24,5 @@ export const chromaDialect: Dialect = Object.freeze({
   maskableRecords: chromaMaskableRecords,
   describeRequest: describeChromaRequest,
   maskableErrorRecords: chromaErrorRecords,
+  recordsInResponse: chromaRecordsInResponse,
 });

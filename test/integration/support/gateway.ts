@@ -29,6 +29,10 @@ export interface TestGatewayOptions {
   approvals?: Record<string, unknown>;
   env?: Record<string, string>;
   mongoUri?: string;
+  /** the MongoDB database; gateways given the same one share audit store and usage counts */
+  database?: string;
+  connection?: Record<string, unknown>;
+  usage?: Record<string, unknown>;
 }
 
 export interface TestGateway {
@@ -45,15 +49,16 @@ export interface TestGateway {
 export async function startTestGateway(options: TestGatewayOptions = {}): Promise<TestGateway> {
   const stack = testStack();
   const mongoUri = options.mongoUri ?? stack.mongoUri;
-  const database = `vecgate_it_${randomBytes(4).toString('hex')}`;
+  const database = options.database ?? `vecgate_it_${randomBytes(4).toString('hex')}`;
   const yaml = stringify({
     gateway: { listen: { port: 0 }, adminListen: { port: 0 }, ...options.gateway },
     identity: { issuer: stack.oidcIssuer, audience: 'vecgate', jwksCooldownSeconds: 1, ...options.identity },
-    connections: [{ name: 'demo', dialect: 'chroma', upstream: options.upstream ?? stack.chromaUrl, listen: { port: 0 }, ...(options.credential ? { credential: options.credential } : {}) }],
+    connections: [{ name: 'demo', dialect: 'chroma', upstream: options.upstream ?? stack.chromaUrl, listen: { port: 0 }, ...(options.credential ? { credential: options.credential } : {}), ...options.connection }],
     policy: { rules: options.policy ?? TEST_RULES },
     audit: { mongodbUri: mongoUri, database, flushIntervalMs: 5, ...options.audit },
     ...(options.masking ? { masking: options.masking } : {}),
     ...(options.approvals ? { approvals: options.approvals } : {}),
+    ...(options.usage ? { usage: options.usage } : {}),
   });
   const loaded = parseConfig(yaml, 'test gateway', { ...options.env });
   const gateway = await startGateway(loaded, { clock: systemClock, logger: pino({ level: process.env.VECGATE_TEST_LOG ?? 'silent' }) });
