@@ -50,7 +50,7 @@ async function main(): Promise<void> {
       identity: { issuer: stack.oidcIssuer, audience: 'vecgate' },
       connections: [{ name: 'demo', dialect: 'chroma', upstream: stack.chromaUrl }],
       policy: { rules: [{ id: 'bench', groups: ['data-scientists'], collections: ['docs-*'], operations: ['search', 'read', 'meta'], effect: 'allow' }] },
-      audit: { mongodbUri: stack.mongoUri, database: 'vecgate_bench', flushIntervalMs: Number(env.BENCH_AUDIT_FLUSH_MS ?? 20) },
+      audit: { mongodbUri: stack.mongoUri, database: 'vecgate_bench', spool: { dir: join(runDir, 'spool') } },
     }));
     const gateway = spawn(process.execPath, [...(env.BENCH_NODE_ARGS ? env.BENCH_NODE_ARGS.split(' ') : []), join(root, 'bin', 'vecgate'), 'gateway', '--config', configFile, '--log-level', 'warn'], { stdio: ['ignore', 'inherit', 'inherit'] });
     stops.unshift(() => void gateway.kill('SIGTERM'));

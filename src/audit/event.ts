@@ -17,7 +17,8 @@ export interface AuditEvent {
   client: { ip: string; userAgent?: string };
   connection: string | null;
   dialect: string | null;
-  request: { method: string; path: string; endpoint: string | null };
+  /** as the gateway routed it: the canonical path, the query string, the dialect's endpoint and the body's sha256 */
+  request: { method: string; path: string; query?: string; endpoint: string | null; bodySha256?: string };
   operation: OperationClass | null;
   /** collection names (ids resolved) the request touched */
   collections: string[];
@@ -41,6 +42,12 @@ export interface AuditEvent {
   bytesOut: number;
   /** only on a summary of refusals made while the audit store was unavailable: how many */
   refusedCount?: number;
+  /** sha256 of the configuration in force when the event was sealed (the configuration itself is an event of its own) */
+  configSha256?: string;
+  /** set on events of the gateway itself (its configuration, a cut spool tail), which are no request */
+  system?: true;
+  /** only on the event a gateway writes at start: the configuration it runs with (no secrets) */
+  configuration?: unknown;
   /** set on the event written for an intent whose request was forwarded when the gateway stopped */
   interrupted?: string;
   /** set when the store refused the full event and only its essentials were kept */
@@ -58,10 +65,15 @@ export interface MaskingEvidence {
 
 export type AuditRecord = Omit<AuditEvent, 'instanceId' | 'seq'>;
 
-/** Where the gateway writes evidence. The write is queued; `accepting` says whether it may serve. */
+/** Where the gateway writes evidence. `accepting` says whether it may serve. */
 export interface AuditLog {
   readonly instanceId: string;
+  /** records the event; failures are logged (for events no response waits on) */
   record(event: AuditRecord): void;
+  /** resolves once the event is durable: the response may be completed then, and not before */
+  commit(event: AuditRecord): Promise<void>;
+  /** resolves once the intent of a change or export is durable: the request may be forwarded then */
+  intend(event: AuditRecord): Promise<void>;
   /** false when events cannot be kept: the gateway then refuses requests instead of serving them unaudited */
   accepting(): boolean;
   /** events recorded but not yet stored */

@@ -2,6 +2,7 @@ import type { Collection } from 'mongodb';
 import type { Logger } from 'pino';
 import type { Clock } from '../clock';
 import type { CheckpointSink } from './checkpoint-store';
+import type { AuditSink } from './sinks';
 import { signCheckpoint } from './checkpoint-store';
 import type { NoteSigner } from './checkpoint';
 import type { InstanceLease } from './instance-lease';
@@ -30,6 +31,8 @@ export interface ShipperDeps {
   events: Collection<SealedEvent>;
   lease: InstanceLease;
   sinks: readonly CheckpointSink[];
+  /** copies of the events, fed after MongoDB stored them */
+  copies: readonly AuditSink[];
   signer: NoteSigner | undefined;
   clock: Clock;
   logger: Logger;
@@ -130,6 +133,7 @@ export class Shipper {
     for (let i = 0; i < events.length; i += this.options.batchSize) {
       const batch = events.slice(i, i + this.options.batchSize);
       await this.insert(batch);
+      for (const copy of this.deps.copies) copy.send(batch);
       for (const e of batch) {
         if (e.seq !== this.shipped.seq + 1 || e.prevHash !== this.shipped.hash) {
           this.raise(`the spool holds event ${e.seq} where ${this.shipped.seq + 1} linking to ${this.shipped.hash.slice(0, 12)} was expected`);

@@ -22,6 +22,8 @@ export interface SpoolOptions {
   maxBytes: number;
   /** start a new segment past this size, so shipped ones can be deleted */
   segmentBytes: number;
+  /** fdatasync each group of appends (default); false only to measure what durability costs */
+  sync?: boolean;
 }
 
 /** What a frame was, for the caller: the spool itself only keeps bytes. */
@@ -171,7 +173,7 @@ export class Spool<T> {
         if (!this.handle || this.segmentSize >= this.options.segmentBytes) await this.rotate();
         const bytes = Buffer.concat(batch.map((b) => b.bytes));
         await (this.handle as FileHandle).write(bytes);
-        await (this.handle as FileHandle).datasync();
+        if (this.options.sync !== false) await (this.handle as FileHandle).datasync();
         this.segmentSize += bytes.length;
         this.sizes.set(this.segment, this.segmentSize);
         for (const b of batch) b.done();

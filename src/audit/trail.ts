@@ -5,6 +5,7 @@ import { ensureIndexes } from '../storage/indexes';
 import type { NoteSigner } from './checkpoint';
 import { DirectoryCheckpointSink, MongoCheckpointSink, type CheckpointRecord, type CheckpointSink } from './checkpoint-store';
 import type { AuditLog, AuditRecord } from './event';
+import type { AuditSink } from './sinks';
 import { InstanceLease, type InstanceDoc } from './instance-lease';
 import { appendLeaf } from './merkle';
 import { GENESIS, seal, type ChainHead } from './sequencer';
@@ -26,6 +27,7 @@ export interface TrailSettings {
   segmentBytes: number;
   /** requests are refused while the spool has less room than this */
   spoolReserveBytes: number;
+  spoolSync: boolean;
   batchSize: number;
   checkpointEvery: number;
   checkpointMs: number;
@@ -43,7 +45,14 @@ export interface TrailDeps {
   holderName: string;
   clock: Clock;
   logger: Logger;
+  /** sha256 of the configuration in force, stamped on every event */
+  configSha256?: string;
+  /** copies of the trail (JSON Lines, syslog), fed in order after MongoDB stored each batch */
+  sinks?: readonly AuditSink[];
 }
+
+/** An event larger than this is kept as its essentials, decided before it is sealed, never after. */
+const MAX_EVENT_BYTES = 64 * 1024;
 
 const EVENT_INDEXES: IndexDescription[] = [
   { key: { instanceId: 1, seq: 1 }, name: 'instance_seq', unique: true },
@@ -61,7 +70,7 @@ export async function openAuditTrail(db: Db, settings: TrailSettings, deps: Trai
 
   const lease = new InstanceLease(db.collection<InstanceDoc>(`${settings.collection}_instances`), deps.instanceId, deps.holderName, settings.leaseMs, deps.clock);
   const shipped = (await lease.claim(settings.leaseMs + 1000)) ?? GENESIS;
-  const { spool, recovery } = Spool.open<SpoolFrame>({ dir: settings.spoolDir, maxBytes: settings.spoolMaxBytes, segmentBytes: settings.segmentBytes });
+  const { spool, recovery } = Spool.open<SpoolFrame>({ dir: settings.spoolDir, maxBytes: settings.spoolMaxBytes, segmentBytes: settings.segmentBytes, sync: settings.spoolSync });
 
   // The sealing head continues from what MongoDB holds, through the events only the spool holds.
   let head = shipped;
@@ -87,7 +96,7 @@ export async function openAuditTrail(db: Db, settings: TrailSettings, deps: Trai
   if (settings.checkpointDir) sinks.push(new DirectoryCheckpointSink(settings.checkpointDir));
   const trail = new AuditTrail(settings, deps, spool, lease, head, open);
   const shipper = new Shipper(
-    { instanceId: deps.instanceId, spool, events, lease, sinks, signer: settings.signer, clock: deps.clock, logger: deps.logger, onShipped: (c) => trail.shippedUpTo(c) },
+    { instanceId: deps.instanceId, spool, events, lease, sinks, copies: deps.sinks ?? [], signer: settings.signer, clock: deps.clock, logger: deps.logger, onShipped: (c) => trail.shippedUpTo(c) },
     { batchSize: settings.batchSize, checkpointEvery: settings.checkpointEvery, checkpointMs: settings.checkpointMs, renewEveryMs: Math.max(100, Math.floor(settings.leaseMs / 3)) },
     shipped,
     { segment: recovery.entries[0]?.segment ?? spool.currentSegment(), offset: 0 },
@@ -171,7 +180,8 @@ export class AuditTrail implements AuditLog {
     });
   }
 
-  recordSystem(endpoint: string, explanation: string): void {
+  /** An event of the gateway itself (its configuration, a cut spool tail), not of a request. */
+  recordSystem(endpoint: string, explanation: string, extra: Partial<AuditRecord> = {}): void {
     this.record({
       requestId: `${this.deps.instanceId}-${endpoint}-${this.head.seq + 1}`,
       time: new Date(this.deps.clock.now()),
@@ -188,6 +198,8 @@ export class AuditTrail implements AuditLog {
       latencyMs: 0,
       bytesIn: 0,
       bytesOut: 0,
+      system: true,
+      ...extra,
     });
   }
 
@@ -196,6 +208,9 @@ export class AuditTrail implements AuditLog {
     let keep = cursor.segment;
     for (const intent of this.openIntents.values()) keep = Math.min(keep, intent.segment);
     this.spool.release(keep);
+    // room again: the refusals made while the spool was full become their summary event now
+    const summary = this.spool.hasRoom(this.settings.spoolReserveBytes) ? this.refusalSummary() : undefined;
+    if (summary) this.append([{ t: 'e', e: this.sealNext(summary) }]).catch((err: unknown) => this.deps.logger.error({ err }, 'the refusal summary could not be made durable'));
   }
 
   async flush(timeoutMs = 10000): Promise<void> {
@@ -223,7 +238,8 @@ export class AuditTrail implements AuditLog {
   }
 
   private sealNext(record: AuditRecord): SealedEvent {
-    const sealed = seal(this.head, this.deps.instanceId, record);
+    const stamped = this.deps.configSha256 ? { ...record, configSha256: this.deps.configSha256 } : record;
+    const sealed = seal(this.head, this.deps.instanceId, bounded(stamped));
     this.head = sealed.head;
     return sealed.event as SealedEvent;
   }
@@ -249,4 +265,32 @@ export class AuditTrail implements AuditLog {
 
 function sealFrom(head: ChainHead, e: SealedEvent): ChainHead {
   return { seq: e.seq, hash: e.hash, tree: appendLeaf(head.tree, Buffer.from(e.hash, 'hex')) };
+}
+
+/** Sized before sealing: an event too large for the store keeps its essentials, hashed as such. */
+function bounded(record: AuditRecord): AuditRecord {
+  const size = Buffer.byteLength(JSON.stringify(record), 'utf8');
+  if (size <= MAX_EVENT_BYTES) return record;
+  return {
+    requestId: record.requestId,
+    time: record.time,
+    principal: record.principal,
+    client: { ip: record.client.ip },
+    connection: record.connection,
+    dialect: record.dialect,
+    request: { method: record.request.method, path: record.request.path.slice(0, 512), endpoint: record.request.endpoint },
+    operation: record.operation,
+    collections: record.collections.slice(0, 50),
+    bulk: record.bulk,
+    decision: { ...record.decision, explanation: record.decision.explanation.slice(0, 2000) },
+    status: record.status,
+    ...(record.error ? { error: { code: record.error.code, message: record.error.message.slice(0, 2000) } } : {}),
+    ...(record.approval ? { approval: record.approval } : {}),
+    ...(record.records ? { records: record.records } : {}),
+    ...(record.configSha256 ? { configSha256: record.configSha256 } : {}),
+    latencyMs: record.latencyMs,
+    bytesIn: record.bytesIn,
+    bytesOut: record.bytesOut,
+    storedPartially: `the full event was ${size} bytes, over the ${MAX_EVENT_BYTES}-byte limit; its essentials are kept`,
+  };
 }

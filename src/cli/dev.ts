@@ -1,4 +1,5 @@
 import { generateKeyPairSync } from 'node:crypto';
+import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { MongoClient } from 'mongodb';
 import type { Logger } from 'pino';
@@ -51,6 +52,8 @@ export async function runDev(opts: DevOptions): Promise<{ stop(): Promise<void> 
     stops.push(() => slack.stop());
     // a decider key pair for this run only: the worker signs decisions, the gateway trusts its public half
     const decider = generateKeyPairSync('ed25519');
+    // the audit trail's spool, checkpoint key and checkpoint directory live beside the demo's MongoDB data
+    const audit = demoAuditFiles(join(root, '.vecgate', 'dev', 'audit'));
     const loaded = loadConfigFile(join(root, 'config', 'demo.yaml'), {
       ...opts.env,
       OIDC_ISSUER: stack.oidcIssuer,
@@ -64,16 +67,18 @@ export async function runDev(opts: DevOptions): Promise<{ stop(): Promise<void> 
       VECGATE_PORT: String(opts.port),
       VECGATE_DEMO_PORT: String(opts.connectionPort),
       VECGATE_DECIDER_PUBLIC_KEY: decider.publicKey.export({ format: 'pem', type: 'spki' }).toString(),
+      ...audit.env,
       // the demo approver's groups were "confirmed" as the demo starts (a real binding says when someone checked)
       VECGATE_DEMO_APPROVER_VERIFIED_AT: new Date().toISOString(),
     });
     say('starting the approval worker and the Slack app...');
     const office = await startBackOffice({ config: loaded.config, secrets: { botToken: DEMO_BOT_TOKEN, signingSecret: DEMO_SIGNING_SECRET, decisionSigningKey: decider.privateKey.export({ format: 'pem', type: 'pkcs8' }).toString() }, clock: systemClock, logger });
     stops.push(() => office.stop());
+    const startedAt = new Date();
     const gateway = await startGateway(loaded, { clock: systemClock, logger });
     stops.push(() => gateway.close());
-    await demo({ issuer: stack.oidcIssuer, gateway, mongoUri: stack.mongoUri, slack, slackUrl: office.slackUrl as string, logger });
-    printGuide(stack, gateway, slack);
+    await demo({ issuer: stack.oidcIssuer, gateway, mongoUri: stack.mongoUri, slack, slackUrl: office.slackUrl as string, logger, startedAt });
+    printGuide(stack, gateway, slack, audit.env);
   } catch (err) {
     await stop();
     throw err;
@@ -88,9 +93,11 @@ interface DemoParts {
   slack: FakeSlack;
   slackUrl: string;
   logger: Logger;
+  /** this run's events are those from here on */
+  startedAt: Date;
 }
 
-async function demo({ issuer, gateway, mongoUri, slack, slackUrl, logger }: DemoParts): Promise<void> {
+async function demo({ issuer, gateway, mongoUri, slack, slackUrl, logger, startedAt }: DemoParts): Promise<void> {
   const { ChromaClient } = await import('chromadb');
   const url = new URL(gateway.connectionUrls.demo as string);
   const clientFor = async (user: string, headers: Record<string, string> = {}) =>
@@ -157,10 +164,12 @@ async function demo({ issuer, gateway, mongoUri, slack, slackUrl, logger }: Demo
   await gateway.audit.flush();
   const mongo = await MongoClient.connect(mongoUri);
   try {
-    const events = await mongo.db('vecgate').collection('audit_events').find({ instanceId: gateway.instanceId }).sort({ seq: 1 }).toArray();
-    say(`\naudit: ${events.length} events in MongoDB (vecgate.audit_events), one per request:`);
+    // the gateway's chain goes on across demo runs: this run's events start with its configuration event
+    const events = await mongo.db('vecgate').collection('audit_events').find({ instanceId: gateway.instanceId, time: { $gte: startedAt } }).sort({ seq: 1 }).toArray();
+    say(`\naudit: ${events.length} events in MongoDB (vecgate.audit_events), chained and signed; one per request, after the gateway's own:`);
     for (const e of events) {
-      say(`  #${e.seq} ${(e.principal as { subject?: string } | null)?.subject ?? '-'} ${e.request.method} ${e.operation ?? '-'} ${e.collections.join(',') || '-'} -> ${e.decision.effect} (${e.decision.ruleId ?? e.error?.code}) ${e.status}`);
+      if (e.system) say(`  #${e.seq} gateway ${e.request.endpoint}: ${e.decision.explanation}`);
+      else say(`  #${e.seq} ${(e.principal as { subject?: string } | null)?.subject ?? '-'} ${e.request.method} ${e.operation ?? '-'} ${e.collections.join(',') || '-'} -> ${e.decision.effect} (${e.decision.ruleId ?? e.error?.code}) ${e.status}`);
     }
   } catch (err) {
     logger.warn({ err }, 'could not read the audit events back');
@@ -182,7 +191,18 @@ function approvalIdIn(message: FakeMessage): string {
   return /vecgate-[0-9a-f]{40}/.exec(JSON.stringify(message.metadata ?? message.blocks))?.[0] ?? '';
 }
 
-function printGuide(stack: { oidcIssuer: string; mongoUri: string; chromaUrl: string; temporalAddress: string }, gateway: RunningGateway, slack: FakeSlack): void {
+/** The demo's spool, checkpoint directory and checkpoint key (made once), as the variables config/demo.yaml reads. */
+function demoAuditFiles(dir: string): { env: Record<string, string> } {
+  const keyFile = join(dir, 'checkpoint.pem');
+  mkdirSync(dir, { recursive: true });
+  if (!existsSync(keyFile)) writeFileSync(keyFile, generateKeyPairSync('ed25519').privateKey.export({ format: 'pem', type: 'pkcs8' }), { mode: 0o600 });
+  return { env: { VECGATE_AUDIT_SPOOL: join(dir, 'spool'), VECGATE_CHECKPOINT_KEY_FILE: keyFile, VECGATE_CHECKPOINT_DIR: join(dir, 'checkpoints') } };
+}
+
+function printGuide(stack: { oidcIssuer: string; mongoUri: string; chromaUrl: string; temporalAddress: string }, gateway: RunningGateway, slack: FakeSlack, auditEnv: Record<string, string>): void {
+  const exports = Object.entries({ MONGODB_URI: stack.mongoUri, OIDC_ISSUER: stack.oidcIssuer, CHROMA_URL: stack.chromaUrl, ...auditEnv })
+    .map(([k, v]) => `${k}=${v}`)
+    .join(' ');
   const demoUrl = new URL(gateway.connectionUrls.demo as string);
   say(`
 vecgate dev stack is running (Ctrl-C stops everything):
@@ -214,6 +234,11 @@ or with Python (pip install chromadb):
 
 see why a request is allowed or not:
   node bin/vecgate policy explain -c config/demo.yaml --subject alice --groups data-scientists --connection demo --operation export --collection ${DEMO_COLLECTION}
+
+verify the tamper-evident audit trail, and prove one request's event (x-vecgate-request-id of its answer):
+  export ${exports}
+  node bin/vecgate audit verify -c config/demo.yaml
+  node bin/vecgate audit prove -c config/demo.yaml --request-id <id>
 `);
 }
 

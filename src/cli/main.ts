@@ -10,6 +10,7 @@ import { startGateway } from '../gateway/server';
 import { slackSecretsFrom, startBackOffice } from '../approval/back-office';
 import { createLogger } from '../log';
 import { explain } from '../policy/explain';
+import { auditProve, auditVerify } from './audit';
 import { runDev } from './dev';
 
 /** The CLI is the edge where the environment is read; everything below takes plain values. */
@@ -126,6 +127,33 @@ program
   .action((opts: { config: string }) => {
     const { config } = loadConfigFile(opts.config, env);
     process.stdout.write(`${opts.config} is valid: ${config.connections.length} connection(s), ${config.policy.rules.length} rule(s).\n`);
+  });
+
+const audit = program.command('audit').description('check the tamper-evident audit trail');
+audit
+  .command('verify')
+  .description('verify every instance\'s hash chain against its signed checkpoints; exits 1 and names the events when anything was changed')
+  .addOption(configOption())
+  .option('--from <iso>', 'report findings from this time on')
+  .option('--to <iso>', 'report findings up to this time')
+  .option('--json', 'print the report as JSON')
+  .action(async (opts: { config: string; from?: string; to?: string; json?: boolean }) => {
+    const { config } = loadConfigFile(opts.config, env);
+    const { report, text } = await auditVerify(config, opts);
+    process.stdout.write(text);
+    process.exitCode = report.ok ? 0 : 1;
+  });
+audit
+  .command('prove')
+  .description('print the inclusion proof of one request\'s audit event and check it against a signed checkpoint')
+  .addOption(configOption())
+  .requiredOption('--request-id <id>', 'the request id (x-vecgate-request-id of the answer)')
+  .option('--json', 'print the proof as JSON')
+  .action(async (opts: { config: string; requestId: string; json?: boolean }) => {
+    const { config } = loadConfigFile(opts.config, env);
+    const { report, text } = await auditProve(config, opts.requestId, opts.json);
+    process.stdout.write(text);
+    process.exitCode = report.verified ? 0 : 1;
   });
 
 program

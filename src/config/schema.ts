@@ -247,14 +247,71 @@ const approvals = z.strictObject({
   slack: slack.optional(),
 });
 
+const syslogSink = z.strictObject({
+  host: z.string().min(1),
+  port,
+  /** TLS to the SIEM: a private CA, the server name it presents, a client certificate for mTLS */
+  tls: z
+    .strictObject({
+      caFile: z.string().min(1).optional(),
+      certFile: z.string().min(1).optional(),
+      keyFile: z.string().min(1).optional(),
+      serverName: z.string().min(1).optional(),
+      rejectUnauthorized: z.boolean().default(true),
+    })
+    .optional(),
+  /** syslog facility; 13 is "log audit" */
+  facility: z.number().int().min(0).max(23).default(13),
+  appName: z.string().regex(/^[\x21-\x7e]{1,48}$/, 'must be 1-48 printable characters without spaces').default('vecgate'),
+  /** SD-ID enterprise number; 32473 is reserved for examples (RFC 5612): use your organisation's */
+  enterpriseId: z.number().int().min(1).default(32473),
+  /** events kept while the SIEM is away; beyond it the oldest are dropped and counted */
+  maxQueue: z.number().int().min(1).default(10000),
+});
+
 const audit = z.strictObject({
   mongodbUri: z.string().regex(/^mongodb(\+srv)?:\/\//, 'must be a mongodb:// or mongodb+srv:// URI'),
   database: z.string().min(1).default('vecgate'),
   collection: z.string().min(1).default('audit_events'),
-  /** events waiting for MongoDB; past this the gateway refuses requests (503) rather than serve them unaudited */
-  maxPending: z.number().int().min(1).default(10000),
-  flushIntervalMs: z.number().int().min(1).default(20),
   batchSize: z.number().int().min(1).max(10000).default(500),
+  /** every event is durable here before its response leaves; it holds events while MongoDB is away */
+  spool: z
+    .strictObject({
+      /** one directory per gateway instance: it also keeps the instance id */
+      dir: z.string().min(1).default('.vecgate/spool'),
+      /** past this the gateway refuses requests (503) rather than serve them unaudited */
+      maxBytes: z.number().int().min(64 * 1024).default(1024 * 1024 * 1024),
+      segmentBytes: z.number().int().min(4096).default(8 * 1024 * 1024),
+      /** room kept free for the events of requests in flight */
+      reserveBytes: z.number().int().min(0).default(1024 * 1024),
+      /** fdatasync before answering; false only for benchmarks of what durability costs */
+      sync: z.boolean().default(true),
+    })
+    .default({ dir: '.vecgate/spool', maxBytes: 1024 * 1024 * 1024, segmentBytes: 8 * 1024 * 1024, reserveBytes: 1024 * 1024, sync: true }),
+  /** how long an instance id stays claimed without renewal (a second process with the id waits this long, then refuses) */
+  leaseSeconds: z.number().int().min(3).max(300).default(15),
+  /** signed checkpoints of each instance's Merkle tree (C2SP signed notes) */
+  checkpoints: z
+    .strictObject({
+      /** PKCS8 PEM Ed25519 private key, readable by the gateway and out of reach of MongoDB credentials */
+      keyFile: z.string().min(1).optional(),
+      /** the key's name in the notes, and the prefix of each instance's origin */
+      keyName: z.string().regex(/^[^\s+]{1,200}$/, 'must be a name without spaces or "+", e.g. vecgate.example.com/audit').default('vecgate/audit'),
+      everyEvents: z.number().int().min(1).default(1000),
+      everySeconds: z.number().int().min(1).default(10),
+      /** a directory on write-once storage where every checkpoint is also written */
+      dir: z.string().min(1).optional(),
+      /** verifier keys (<name>+<id>+<key>) that \`vecgate audit verify\` trusts; the public half of keyFile is trusted too */
+      verifierKeys: z.array(z.string().min(1)).default([]),
+    })
+    .default({ keyName: 'vecgate/audit', everyEvents: 1000, everySeconds: 10, verifierKeys: [] }),
+  /** copies for the SOC */
+  sinks: z
+    .strictObject({
+      jsonl: z.strictObject({ dir: z.string().min(1), prefix: z.string().regex(/^[A-Za-z0-9._-]+$/).default('audit'), maxSize: z.string().regex(/^\d+[BKMG]$/, 'must be a size such as 100M').default('100M'), maxFiles: z.number().int().min(1).default(30) }).optional(),
+      syslog: syslogSink.optional(),
+    })
+    .default({}),
 });
 
 /** Where returned-record counts are kept (in the audit MongoDB), so the windows hold across gateway instances. */
@@ -333,6 +390,7 @@ export type Config = z.output<typeof configSchema>;
 export type ConnectionConfig = Config['connections'][number];
 export type PolicyRule = Config['policy']['rules'][number];
 export type AuditConfig = Config['audit'];
+export type SyslogSinkConfig = NonNullable<AuditConfig['sinks']['syslog']>;
 export type GatewayConfig = Config['gateway'];
 export type ApprovalSettings = NonNullable<PolicyRule['approval']>;
 export type ApprovalsConfig = NonNullable<Config['approvals']>;

@@ -1,4 +1,4 @@
-import { randomUUID } from 'node:crypto';
+import { createHash, randomUUID } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Logger } from 'pino';
 import { approvalIdOf, type ApprovalGate, type Grant, type HeldRequest } from '../approval/gate';
@@ -64,6 +64,11 @@ interface Trace {
   listing?: { hidden: number };
   /** records the request asked for and the answer held */
   records?: AuditRecord['records'];
+  /** the query string and the body's sha256, so an auditor can tell exactly what ran */
+  query?: string;
+  bodySha256?: string;
+  /** the audit event, once committed (durable) */
+  recorded?: Promise<void>;
 }
 
 /** The gateway's own API on every data listener, under a prefix no database uses. */
@@ -89,7 +94,8 @@ export function createRequestHandler(deps: HandlerDeps, dedicated?: string) {
     res.setHeader('x-vecgate-request-id', trace.requestId);
     serve(deps, dedicated, req, res, trace)
       .catch((err: unknown) => fail(deps, req, res, trace, asVecgateError(err)))
-      .finally(() => finish(deps, req, res, trace));
+      .finally(() => finish(deps, req, res, trace))
+      .catch((err: unknown) => deps.logger.error({ err, requestId: trace.requestId }, 'the audit event of a request could not be made durable'));
   };
 }
 
@@ -103,6 +109,8 @@ async function serve(deps: HandlerDeps, dedicated: string | undefined, req: Inco
   if (!conn) throw new VecgateError('UNKNOWN_CONNECTION', `There is no connection named "${route.connection.slice(0, 64)}" on this gateway.`);
   trace.connection = conn;
   trace.path = route.path;
+  const query = route.query.toString();
+  if (query) trace.query = query.slice(0, 2048);
 
   const token = extractToken(req.headersDistinct, conn.dialect.tokenHeaders);
   if (!token) {
@@ -115,6 +123,7 @@ async function serve(deps: HandlerDeps, dedicated: string | undefined, req: Inco
   const g = deps.gateway;
   const body = await readBody(req, { maxBytes: g.maxBodyBytes, timeoutMs: g.bodyTimeoutMs });
   trace.bytesIn = body.length;
+  if (body.length > 0) trace.bodySha256 = createHash('sha256').update(body).digest('hex');
   const json = parseJsonBody(body, req.headers['content-type'], g.maxJsonDepth);
 
   const result = conn.dialect.classify({ method: (req.method ?? 'GET').toUpperCase(), path: route.path, segments: route.segments, query: route.query, body: json });
@@ -154,7 +163,17 @@ async function serve(deps: HandlerDeps, dedicated: string | undefined, req: Inco
   // an answer the gateway must read (to mask it or to learn collection ids) is asked for plain
   // an answer whose records are counted is asked for plain too
   if (mustReadResponse({ conn, classification, masking }) || classification.requested !== undefined) headers['accept-encoding'] = 'identity';
+  // a change or an export leaves a durable intent first: were the gateway to die after forwarding,
+  // the attempt would still be on record (THREATS 29)
+  const effective = (trace.classification as Classification).operation;
+  if (grant || INTENT_OPERATIONS.has(effective)) await deps.audit.intend(auditRecord(req, res, trace, 0));
   const upstreamStart = performance.now();
+  // the audit event is durable before the response ends, so no answer is ever complete unaudited
+  const beforeEnd = async (): Promise<void> => {
+    if (trace.sent.masking) trace.masking = trace.sent.masking;
+    if (trace.upstreamStatus !== undefined && trace.upstreamStatus >= 200 && trace.upstreamStatus < 300 && classification.requested !== undefined) countReturned(deps, trace, usageKey);
+    await auditNow(deps, req, res, trace);
+  };
   try {
     // listings are answered from the full listing, filtered by policy (THREATS 33)
     const listed = classification.listing ? await filteredListing(conn, deps.policy, { subject: principal.subject, groups: principal.groups, connection: conn.name }, { ...classification, listing: classification.listing }) : undefined;
@@ -163,8 +182,7 @@ async function serve(deps: HandlerDeps, dedicated: string | undefined, req: Inco
     trace.upstreamStatus = upstream.status;
     trace.upstreamLatencyMs = performance.now() - upstreamStart;
     const keepBodyBytes = classification.requested !== undefined ? Math.min(deps.maskingMaxBodyBytes, MAX_COUNTED_BYTES) : undefined;
-    await respond(upstream, res, { conn, classification, masking, maskingMaxBodyBytes: deps.maskingMaxBodyBytes, hash: grant !== undefined, logger: deps.logger, requestId: trace.requestId, keepBodyBytes }, trace.sent);
-    if (upstream.status >= 200 && upstream.status < 300 && classification.requested !== undefined) countReturned(deps, trace, usageKey);
+    await respond(upstream, res, { conn, classification, masking, maskingMaxBodyBytes: deps.maskingMaxBodyBytes, hash: grant !== undefined, logger: deps.logger, requestId: trace.requestId, keepBodyBytes, beforeEnd }, trace.sent);
   } finally {
     if (trace.sent.masking) trace.masking = trace.sent.masking;
     grant?.report({ status: trace.upstreamStatus ?? 0, bytes: trace.sent.bytes, durationMs: Math.round(performance.now() - upstreamStart), responseSha256: trace.sent.sha256 ?? '' });
@@ -232,12 +250,14 @@ async function approvalsApi(deps: HandlerDeps, req: IncomingMessage, res: Server
   }
   if (!deps.approvals) throw new VecgateError('APPROVAL_NOT_FOUND', 'Approvals are not configured on this gateway.');
   const body = Buffer.from(JSON.stringify(await deps.approvals.status(id, principal)));
+  res.statusCode = 200;
+  trace.sent.bytes = body.length;
+  await auditNow(deps, req, res, trace);
   res.writeHead(200, { 'content-type': 'application/json', 'content-length': String(body.length), 'cache-control': 'no-store' });
   res.end(body);
-  trace.sent.bytes = body.length;
 }
 
-function fail(deps: HandlerDeps, req: IncomingMessage, res: ServerResponse, trace: Trace, err: VecgateError): void {
+async function fail(deps: HandlerDeps, req: IncomingMessage, res: ServerResponse, trace: Trace, err: VecgateError): Promise<void> {
   const level = err.status >= 500 ? 'warn' : 'info';
   deps.logger[level]({ requestId: trace.requestId, code: err.code, err: err.cause ?? undefined, connection: trace.connection?.name }, err.message);
   trace.error = err;
@@ -249,45 +269,67 @@ function fail(deps: HandlerDeps, req: IncomingMessage, res: ServerResponse, trac
   const { status, headers, body } = errorResponse(err, trace.connection?.dialect);
   // A body we did not read must not be taken as the next request on this connection.
   if (!req.complete) headers.connection = 'close';
+  res.statusCode = status;
+  trace.sent.bytes = body.length;
+  try {
+    await auditNow(deps, req, res, trace);
+  } catch (auditErr) {
+    res.destroy();
+    throw auditErr;
+  }
   res.writeHead(status, headers);
   res.end(body);
-  trace.sent.bytes = body.length;
 }
 
-function finish(deps: HandlerDeps, req: IncomingMessage, res: ServerResponse, trace: Trace): void {
+/** After the request, whatever happened: its event, if nothing committed it yet (a cut connection). */
+async function finish(deps: HandlerDeps, req: IncomingMessage, res: ServerResponse, trace: Trace): Promise<void> {
+  await auditNow(deps, req, res, trace);
+}
+
+/** Commits the request's one audit event (once) and counts it in the metrics. */
+function auditNow(deps: HandlerDeps, req: IncomingMessage, res: ServerResponse, trace: Trace): Promise<void> {
+  if (trace.recorded) return trace.recorded;
+  const record = auditRecord(req, res, trace);
+  trace.recorded = deps.audit.commit(record);
+  const labels = { connection: record.connection ?? '', operation: record.operation ?? '' };
+  deps.metrics.requests.inc({ ...labels, effect: record.decision.effect, status: String(record.status) });
+  deps.metrics.duration.observe(labels, record.latencyMs / 1000);
+  return trace.recorded;
+}
+
+/** What the gateway learnt about the request, as the audit event keeps it; `status` overrides (0: not yet answered). */
+function auditRecord(req: IncomingMessage, res: ServerResponse, trace: Trace, status?: number): AuditRecord {
   const error = trace.error;
-  const latencyMs = performance.now() - trace.started;
   const c = trace.classification;
-  const record: AuditRecord = {
+  return {
     requestId: trace.requestId,
     time: new Date(trace.arrived),
     principal: trace.principal ? { subject: trace.principal.subject, email: trace.principal.email, groups: trace.principal.groups, issuer: trace.principal.issuer } : null,
     client: { ip: req.socket.remoteAddress ?? '', userAgent: req.headers['user-agent']?.slice(0, 256) },
     connection: trace.connection?.name ?? null,
     dialect: trace.connection?.dialect.name ?? null,
-    request: { method: (req.method ?? '').slice(0, 16), path: trace.path, endpoint: c?.endpoint ?? null },
+    request: { method: (req.method ?? '').slice(0, 16), path: trace.path, ...(trace.query ? { query: trace.query } : {}), endpoint: c?.endpoint ?? null, ...(trace.bodySha256 ? { bodySha256: trace.bodySha256 } : {}) },
     operation: c?.operation ?? null,
     collections: trace.collections,
     bulk: c?.bulk ?? false,
     decision: trace.decision
       ? { effect: trace.decision.effect, ruleId: trace.decision.ruleId, explanation: trace.decision.explanation }
       : { effect: 'none', ruleId: null, explanation: error ? `Refused before a policy decision: ${error.code}.` : 'No decision.' },
-    status: error ? (res.headersSent && trace.upstreamStatus ? trace.upstreamStatus : error.status) : res.statusCode,
+    status: status ?? (error ? (res.headersSent && trace.upstreamStatus ? trace.upstreamStatus : error.status) : res.statusCode),
     ...(error ? { error: { code: error.code, message: error.message } } : {}),
     ...(trace.approval ? { approval: trace.approval } : {}),
     ...(trace.upstreamStatus !== undefined ? { upstream: { status: trace.upstreamStatus, latencyMs: round(trace.upstreamLatencyMs ?? 0) } } : {}),
     ...(trace.masking ? { masking: maskingEvidence(trace.masking) } : {}),
     ...(trace.listing ? { listing: trace.listing } : {}),
     ...(trace.records ? { records: trace.records } : {}),
-    latencyMs: round(latencyMs),
+    latencyMs: round(performance.now() - trace.started),
     bytesIn: trace.bytesIn,
     bytesOut: trace.sent.bytes,
   };
-  deps.audit.record(record);
-  const labels = { connection: record.connection ?? '', operation: record.operation ?? '' };
-  deps.metrics.requests.inc({ ...labels, effect: record.decision.effect, status: String(record.status) });
-  deps.metrics.duration.observe(labels, latencyMs / 1000);
 }
+
+/** Changes and exports: an intent is durable before they are forwarded. */
+const INTENT_OPERATIONS: ReadonlySet<string> = new Set(['write', 'delete', 'schema', 'snapshot', 'admin', 'export']);
 
 function maskingEvidence(s: MaskStats): MaskingEvidence {
   return {

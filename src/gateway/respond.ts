@@ -24,6 +24,8 @@ export interface Sent {
 }
 
 export interface RespondOptions {
+  /** called once the body is known and before the response ends: the audit event is made durable here */
+  beforeEnd: () => Promise<void>;
   conn: ConnectionRuntime;
   classification: Classification;
   /** a plan that masks; undefined when nothing is masked for this caller */
@@ -53,7 +55,7 @@ export async function respond(upstream: UpstreamResponse, res: ServerResponse, o
   const hash = o.hash ? createHash('sha256') : undefined;
   // only answers that may hold personal data are masked: a heartbeat streams even for a masked caller
   const masking = o.masking && o.conn.dialect.mayHoldPersonalData(o.classification, upstream.status) ? o.masking : undefined;
-  if (!masking && !learning) return streamThrough(upstream, res, sent, hash, o.keepBodyBytes);
+  if (!masking && !learning) return streamThrough(upstream, res, sent, hash, o.beforeEnd, o.keepBodyBytes);
 
   const limit = masking ? o.maskingMaxBodyBytes : MAX_LEARN_BYTES;
   const read = await readUpTo(upstream.body, limit);
@@ -62,12 +64,12 @@ export async function respond(upstream: UpstreamResponse, res: ServerResponse, o
       upstream.body.destroy();
       throw new VecgateError('MASKING_FAILED', `The response was withheld: it is larger than ${limit} bytes, the masking limit. Ask for fewer records at a time.`);
     }
-    return streamThrough({ ...upstream, body: Readable.from(prepend(read.chunks, upstream.body)) }, res, sent, hash, o.keepBodyBytes);
+    return streamThrough({ ...upstream, body: Readable.from(prepend(read.chunks, upstream.body)) }, res, sent, hash, o.beforeEnd, o.keepBodyBytes);
   }
   const raw = Buffer.concat(read.chunks);
   if (learning) learnCollections(o, upstream.headers, raw);
   if (!masking && o.keepBodyBytes !== undefined && raw.length <= o.keepBodyBytes) sent.body = raw;
-  if (!masking) return send(res, upstream.status, downstreamResponseHeaders(upstream.headers), raw, sent, hash);
+  if (!masking) return send(res, upstream.status, downstreamResponseHeaders(upstream.headers), raw, sent, hash, o.beforeEnd);
 
   const masked = maskHttpResponse(
     { status: upstream.status, headers: upstream.headers, body: raw },
@@ -81,10 +83,10 @@ export async function respond(upstream: UpstreamResponse, res: ServerResponse, o
   sent.masking = masked.stats;
   if (o.keepBodyBytes !== undefined && masked.body.length <= o.keepBodyBytes) sent.body = masked.body;
   // what a caller may see depends on who asks: no shared cache may keep it
-  send(res, upstream.status, { ...downstreamResponseHeaders(masked.headers), 'cache-control': 'private, no-store' }, masked.body, sent, hash);
+  await send(res, upstream.status, { ...downstreamResponseHeaders(masked.headers), 'cache-control': 'private, no-store' }, masked.body, sent, hash, o.beforeEnd);
 }
 
-async function streamThrough(upstream: UpstreamResponse, res: ServerResponse, sent: Sent, hash: Hash | undefined, keepBodyBytes?: number): Promise<void> {
+async function streamThrough(upstream: UpstreamResponse, res: ServerResponse, sent: Sent, hash: Hash | undefined, beforeEnd: () => Promise<void>, keepBodyBytes?: number): Promise<void> {
   res.writeHead(upstream.status, downstreamResponseHeaders(upstream.headers));
   let kept: Buffer[] | undefined = keepBodyBytes === undefined ? undefined : [];
   upstream.body.on('data', (c: Buffer) => {
@@ -93,16 +95,20 @@ async function streamThrough(upstream: UpstreamResponse, res: ServerResponse, se
     if (kept && sent.bytes <= (keepBodyBytes as number)) kept.push(c);
     else kept = undefined;
   });
-  await pipeline(upstream.body, res);
+  await pipeline(upstream.body, res, { end: false });
   if (hash) sent.sha256 = hash.digest('hex');
   if (kept) sent.body = Buffer.concat(kept);
+  await beforeEnd();
+  res.end();
 }
 
-function send(res: ServerResponse, status: number, headers: Record<string, string | string[]>, body: Buffer, sent: Sent, hash: Hash | undefined): void {
-  res.writeHead(status, { ...headers, 'content-length': String(body.length) });
-  res.end(body);
+async function send(res: ServerResponse, status: number, headers: Record<string, string | string[]>, body: Buffer, sent: Sent, hash: Hash | undefined, beforeEnd: () => Promise<void>): Promise<void> {
+  res.statusCode = status;
   sent.bytes = body.length;
   if (hash) sent.sha256 = hash.update(body).digest('hex');
+  await beforeEnd();
+  res.writeHead(status, { ...headers, 'content-length': String(body.length) });
+  res.end(body);
 }
 
 /** Reads until the end or until more than `limit` bytes arrived, whichever comes first. */

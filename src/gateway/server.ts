@@ -1,12 +1,15 @@
 import { hostname } from 'node:os';
-import { randomBytes, randomUUID } from 'node:crypto';
+import { randomUUID } from 'node:crypto';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
 import express from 'express';
 import { MongoClient } from 'mongodb';
 import type { Logger } from 'pino';
-import { openMongoAuditLog } from '../audit/mongo-audit-log';
 import type { AuditLog } from '../audit/event';
+import { configurationEvidence } from '../audit/configuration';
+import { resolveInstanceId, trailSettingsFrom } from '../audit/settings';
+import { sinksFrom } from '../audit/sink-config';
+import { openAuditTrail } from '../audit/trail';
 import type { Clock } from '../clock';
 import type { LoadedConfig } from '../config/load';
 import { createCachingVerifier } from '../identity/cached-verifier';
@@ -44,9 +47,20 @@ export interface GatewayOptions {
 export async function startGateway(loaded: LoadedConfig, options: GatewayOptions): Promise<RunningGateway> {
   const { config } = loaded;
   const { logger, clock } = options;
-  const instanceId = config.gateway.instanceId ?? `${hostname()}-${process.pid}-${randomBytes(3).toString('hex')}`;
+  const instanceId = resolveInstanceId(config.gateway.instanceId, config.audit.spool.dir);
   const mongo = await MongoClient.connect(config.audit.mongodbUri, { serverSelectionTimeoutMS: 5000, appName: 'vecgate-gateway' });
-  const audit = await openMongoAuditLog(mongo.db(config.audit.database), config.audit, { logger, instanceId });
+  const evidence = configurationEvidence(config);
+  const sinks = sinksFrom(config.audit.sinks, logger);
+  const audit = await openAuditTrail(mongo.db(config.audit.database), trailSettingsFrom(config.audit), {
+    instanceId,
+    holderName: `${hostname()} pid ${process.pid}`,
+    clock,
+    logger,
+    configSha256: evidence.sha256,
+    sinks,
+  });
+  // the policy in force at any time can be shown: each configuration a gateway starts with is an event
+  audit.recordSystem('vecgate.configuration', `This gateway started with configuration sha256 ${evidence.sha256}.`, { configuration: evidence.configuration });
   const connections = createConnections(loaded, clock);
   const temporal = config.approvals ? await Connection.lazy(temporalConnectionOptions(config.approvals.temporal, loaded.temporalApiKey)) : undefined;
   const metrics = createGatewayMetrics(() => audit.pending());
@@ -138,6 +152,7 @@ export async function startGateway(loaded: LoadedConfig, options: GatewayOptions
       await deps.approvals?.drain();
       await usage?.close();
       await audit.close();
+      await Promise.all(sinks.map((sink) => sink.close()));
       await mongo.close();
       await temporal?.close();
     },
@@ -157,7 +172,8 @@ function refuseMalformed(deps: HandlerDeps, err: NodeJS.ErrnoException, socket: 
     return;
   }
   const message = 'The request is malformed HTTP (conflicting or repeated length headers, bad header syntax); it was refused.';
-  deps.audit.record({
+  const body = JSON.stringify({ error: 'BAD_FRAMING', message });
+  const committed = deps.audit.commit({
     requestId: randomUUID(),
     time: new Date(deps.clock.now()),
     principal: null,
@@ -173,8 +189,13 @@ function refuseMalformed(deps: HandlerDeps, err: NodeJS.ErrnoException, socket: 
     error: { code: 'BAD_FRAMING', message },
     latencyMs: 0,
     bytesIn: 0,
-    bytesOut: 0,
+    bytesOut: Buffer.byteLength(body),
   });
-  const body = JSON.stringify({ error: 'BAD_FRAMING', message });
-  socket.end(`HTTP/1.1 400 Bad Request\r\ncontent-type: application/json\r\ncontent-length: ${Buffer.byteLength(body)}\r\nconnection: close\r\n\r\n${body}`);
+  committed.then(
+    () => socket.end(`HTTP/1.1 400 Bad Request\r\ncontent-type: application/json\r\ncontent-length: ${Buffer.byteLength(body)}\r\nconnection: close\r\n\r\n${body}`),
+    (e: unknown) => {
+      deps.logger.error({ err: e }, 'the audit event of a malformed request could not be made durable');
+      socket.destroy();
+    },
+  );
 }

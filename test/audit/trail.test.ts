@@ -55,6 +55,7 @@ describe('the audit trail (spool, chain, shipping, checkpoints) on a real MongoD
     spoolMaxBytes: 8 << 20,
     segmentBytes: 4096,
     spoolReserveBytes: 64 << 10,
+    spoolSync: true,
     batchSize: 50,
     checkpointEvery: 25,
     checkpointMs: 200,

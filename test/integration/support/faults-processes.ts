@@ -86,3 +86,48 @@ export async function startWorkerProcess(options: WorkerProcessOptions): Promise
   }
 }
 
+
+export interface GatewayProcess {
+  pid: number;
+  exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
+  /** SIGKILL to the whole process group, as a crash would end it */
+  kill(): Promise<void>;
+}
+
+/** `node bin/vecgate gateway -c FILE` as a real child process in its own group, ready once /readyz answers 200. */
+export async function startGatewayProcess(options: { configFile: string; adminUrl: string; logFile: string; readyTimeoutMs: number; guard?: OrphanGuard }): Promise<GatewayProcess> {
+  const root = findProjectRoot(__dirname);
+  const fd = openSync(options.logFile, 'a');
+  const child = spawn(process.execPath, ['bin/vecgate', 'gateway', '-c', options.configFile, '--log-level', 'warn'], { cwd: root, detached: true, stdio: ['ignore', fd, fd] });
+  closeSync(fd);
+  const pid = child.pid;
+  if (pid === undefined) throw new Error(`could not spawn the gateway: see ${options.logFile}`);
+  options.guard?.track(pid);
+  let gone: { code: number | null; signal: NodeJS.Signals | null } | undefined;
+  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) =>
+    child.once('exit', (code, signal) => {
+      gone = { code, signal };
+      resolve(gone);
+    }),
+  );
+  const gateway: GatewayProcess = {
+    pid,
+    exited,
+    async kill() {
+      signalGroup(pid, 'SIGKILL');
+      await exited;
+      options.guard?.untrack(pid);
+    },
+  };
+  const deadline = Date.now() + options.readyTimeoutMs;
+  for (;;) {
+    if (gone) throw new Error(`the gateway exited (${gone.signal ?? `code ${gone.code}`}) before it was ready:\n${tailLog(options.logFile, 30)}`);
+    const ready = await fetch(`${options.adminUrl}/readyz`, { signal: AbortSignal.timeout(1000) }).then((r) => r.status === 200, () => false);
+    if (ready) return gateway;
+    if (Date.now() > deadline) {
+      await gateway.kill();
+      throw new Error(`the gateway was not ready within ${options.readyTimeoutMs} ms:\n${tailLog(options.logFile, 30)}`);
+    }
+    await sleep(100);
+  }
+}

@@ -1,4 +1,7 @@
-import { randomBytes } from 'node:crypto';
+import { generateKeyPairSync, randomBytes } from 'node:crypto';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { MongoClient, type Filter } from 'mongodb';
 import pino from 'pino';
 import { stringify } from 'yaml';
@@ -50,12 +53,21 @@ export async function startTestGateway(options: TestGatewayOptions = {}): Promis
   const stack = testStack();
   const mongoUri = options.mongoUri ?? stack.mongoUri;
   const database = options.database ?? `vecgate_it_${randomBytes(4).toString('hex')}`;
+  // each gateway its own spool (and so its own instance id) and checkpoint directory
+  const scratch = mkdtempSync(join(tmpdir(), 'vecgate-gw-'));
   const yaml = stringify({
     gateway: { listen: { port: 0 }, adminListen: { port: 0 }, ...options.gateway },
     identity: { issuer: stack.oidcIssuer, audience: 'vecgate', jwksCooldownSeconds: 1, ...options.identity },
     connections: [{ name: 'demo', dialect: 'chroma', upstream: options.upstream ?? stack.chromaUrl, listen: { port: 0 }, ...(options.credential ? { credential: options.credential } : {}), ...options.connection }],
     policy: { rules: options.policy ?? TEST_RULES },
-    audit: { mongodbUri: mongoUri, database, flushIntervalMs: 5, ...options.audit },
+    audit: {
+      mongodbUri: mongoUri,
+      database,
+      spool: { dir: join(scratch, 'spool') },
+      checkpoints: { keyFile: checkpointKeyFile(), dir: join(scratch, 'checkpoints'), everySeconds: 1 },
+      leaseSeconds: 3,
+      ...options.audit,
+    },
     ...(options.masking ? { masking: options.masking } : {}),
     ...(options.approvals ? { approvals: options.approvals } : {}),
     ...(options.usage ? { usage: options.usage } : {}),
@@ -72,11 +84,23 @@ export async function startTestGateway(options: TestGatewayOptions = {}): Promis
     port: Number(parsed.port),
     async events(filter: Filter<AuditEvent> = {}) {
       await gateway.audit.flush();
-      return mongo.db(database).collection<AuditEvent>('audit_events').find({ instanceId: gateway.instanceId, ...filter }).sort({ seq: 1 }).toArray();
+      // the requests' events; the gateway's own (its configuration) are left out
+      return mongo.db(database).collection<AuditEvent>('audit_events').find({ instanceId: gateway.instanceId, system: { $exists: false }, ...filter }).sort({ seq: 1 }).toArray();
     },
     async close() {
       await gateway.close();
       await mongo.close();
     },
   };
+}
+
+let keyFile: string | undefined;
+
+/** One Ed25519 checkpoint key for the test run's gateways, in a file as operators keep it. */
+export function checkpointKeyFile(): string {
+  if (!keyFile) {
+    keyFile = join(mkdtempSync(join(tmpdir(), 'vecgate-key-')), 'checkpoint.pem');
+    writeFileSync(keyFile, generateKeyPairSync('ed25519').privateKey.export({ format: 'pem', type: 'pkcs8' }));
+  }
+  return keyFile;
 }
