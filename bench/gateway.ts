@@ -42,19 +42,25 @@ async function main(): Promise<void> {
       });
     }
 
-    const port = await findFreePort();
-    const adminPort = await findFreePort();
-    const configFile = join(runDir, 'bench.yaml');
-    writeFileSync(configFile, stringify({
-      gateway: { listen: { port }, adminListen: { port: adminPort } },
-      identity: { issuer: stack.oidcIssuer, audience: 'vecgate' },
-      connections: [{ name: 'demo', dialect: 'chroma', upstream: stack.chromaUrl }],
-      policy: { rules: [{ id: 'bench', groups: ['data-scientists'], collections: ['docs-*'], operations: ['search', 'read', 'meta'], effect: 'allow' }] },
-      audit: { mongodbUri: stack.mongoUri, database: 'vecgate_bench', spool: { dir: join(runDir, 'spool') } },
-    }));
-    const gateway = spawn(process.execPath, [...(env.BENCH_NODE_ARGS ? env.BENCH_NODE_ARGS.split(' ') : []), join(root, 'bin', 'vecgate'), 'gateway', '--config', configFile, '--log-level', 'warn'], { stdio: ['ignore', 'inherit', 'inherit'] });
-    stops.unshift(() => void gateway.kill('SIGTERM'));
-    await waitFor(`http://127.0.0.1:${adminPort}/readyz`);
+    // the gateway twice: the audit spool synced before each answer (as deployed), and not synced (to show what durability costs)
+    const startGateway = async (name: string, sync: boolean) => {
+      const port = await findFreePort();
+      const adminPort = await findFreePort();
+      const configFile = join(runDir, `${name}.yaml`);
+      writeFileSync(configFile, stringify({
+        gateway: { listen: { port }, adminListen: { port: adminPort } },
+        identity: { issuer: stack.oidcIssuer, audience: 'vecgate' },
+        connections: [{ name: 'demo', dialect: 'chroma', upstream: stack.chromaUrl }],
+        policy: { rules: [{ id: 'bench', groups: ['data-scientists'], collections: ['docs-*'], operations: ['search', 'read', 'meta'], effect: 'allow' }] },
+        audit: { mongodbUri: stack.mongoUri, database: 'vecgate_bench', spool: { dir: join(runDir, `${name}-spool`), sync } },
+      }));
+      const child = spawn(process.execPath, [...(env.BENCH_NODE_ARGS ? env.BENCH_NODE_ARGS.split(' ') : []), join(root, 'bin', 'vecgate'), 'gateway', '--config', configFile, '--log-level', 'warn'], { stdio: ['ignore', 'inherit', 'inherit'] });
+      stops.unshift(() => void child.kill('SIGTERM'));
+      await waitFor(`http://127.0.0.1:${adminPort}/readyz`);
+      return { port, pid: child.pid };
+    };
+    const gateway = await startGateway('gateway', true);
+    const unsynced = await startGateway('unsynced', false);
 
     const plainPort = await findFreePort();
     const plain = spawn(process.execPath, [join(root, 'dist', 'bench', 'plain-proxy.js'), String(plainPort), stack.chromaUrl], { stdio: ['ignore', 'ignore', 'inherit'] });
@@ -66,9 +72,10 @@ async function main(): Promise<void> {
     const path = `/api/v2/tenants/default_tenant/databases/default_database/collections/${collection.id}/query`;
     const direct: Target = { origin: stack.chromaUrl, path, method: 'POST', headers: { 'content-type': 'application/json' }, body: query };
     const viaPlain: Target = { ...direct, origin: `http://127.0.0.1:${plainPort}` };
-    const viaGateway: Target = { origin: `http://127.0.0.1:${port}`, path: `/c/demo${path}`, method: 'POST', headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` }, body: query };
+    const viaGateway: Target = { origin: `http://127.0.0.1:${gateway.port}`, path: `/c/demo${path}`, method: 'POST', headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` }, body: query };
+    const viaUnsynced: Target = { ...viaGateway, origin: `http://127.0.0.1:${unsynced.port}` };
 
-    const sides = { direct, plain: viaPlain, gateway: viaGateway } as const;
+    const sides = { direct, plain: viaPlain, gateway: viaGateway, unsynced: viaUnsynced } as const;
     type Side = keyof typeof sides;
     const names = Object.keys(sides) as Side[];
     const pools = Object.fromEntries(names.map((n) => [n, new Pool(sides[n].origin, { connections: CONCURRENCY })])) as Record<Side, Pool>;
@@ -83,7 +90,7 @@ async function main(): Promise<void> {
     for (let round = 0; round < ROUNDS; round++) {
       for (const n of names) serial[n].push(await runLoad(pools[n], sides[n], 1, SECONDS * 1000));
       for (const n of names) {
-        const proxy = n === 'gateway' ? gateway.pid : n === 'plain' ? plain.pid : undefined;
+        const proxy = n === 'gateway' ? gateway.pid : n === 'unsynced' ? unsynced.pid : n === 'plain' ? plain.pid : undefined;
         const before = cpuMs(proxy);
         const r = await runLoad(pools[n], sides[n], CONCURRENCY, SECONDS * 1000);
         cpuPerRequest[n].push({ ms: cpuMs(proxy) - before, requests: r.requests });
@@ -91,6 +98,9 @@ async function main(): Promise<void> {
       }
     }
     report(merge(serial.direct), merge(serial.plain), merge(serial.gateway), merge(loaded.direct), merge(loaded.plain), merge(loaded.gateway));
+    const rps = (r: LoadResult) => r.requests / r.seconds;
+    const [synced, notSynced] = [merge(loaded.gateway), merge(loaded.unsynced)];
+    console.log(`audit durability: gateway with the spool synced before each answer ${rps(synced).toFixed(0)} req/s, unsynced ${rps(notSynced).toFixed(0)} req/s: ${(rps(synced) / rps(notSynced)).toFixed(3)}x (target: at least 0.9x); added p50 at c=1 ${(percentile(merge(serial.gateway).latencies, 50) - percentile(merge(serial.unsynced).latencies, 50)).toFixed(3)} ms`);
     const perRequest = (n: Side) => (1000 * cpuPerRequest[n].reduce((a, x) => a + x.ms, 0)) / cpuPerRequest[n].reduce((a, x) => a + x.requests, 0);
     console.log(`CPU per request in the proxy process: gateway ${perRequest('gateway').toFixed(0)} µs, plain proxy ${perRequest('plain').toFixed(0)} µs (ratio ${(perRequest('gateway') / perRequest('plain')).toFixed(2)}x)`);
   } finally {

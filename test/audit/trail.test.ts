@@ -173,4 +173,17 @@ describe('the audit trail (spool, chain, shipping, checkpoints) on a real MongoD
     expect(report.ok).toBe(false);
     expect(report.instances.find((r) => r.instanceId === 'gw-g')?.ok).toBe(false);
   });
+
+  it('raises an alarm, never a silent success, when MongoDB holds another event under the same instance and seq', async () => {
+    // another writer using this instance id got there first
+    await db.collection('audit_events').insertOne({ instanceId: 'gw-h', seq: 1, prevHash: '', hash: 'f'.repeat(64), requestId: 'someone-else' });
+    const trail = await openAuditTrail(db, settings(), { instanceId: 'gw-h', holderName: 'test', clock: systemClock, logger });
+    expect(trail.accepting()).toBe(true);
+    await trail.commit(record({ requestId: 'mine' }));
+    await expect(trail.flush(5000)).rejects.toThrow(/already holds event 1 of instance gw-h with another hash/);
+    expect(trail.accepting()).toBe(false);
+    expect((await events('gw-h')).map((e) => e.requestId)).toEqual(['someone-else']);
+    await trail.close().catch(() => undefined);
+  });
 });
+
