@@ -65,12 +65,15 @@ export async function verifyTrail(db: Db, options: VerifyOptions): Promise<Verif
     const forks = forkedCheckpoints(instanceId, trusted);
     let count = 0;
     let lastSeq = 0;
-    const cursor = events.find({ instanceId }, { sort: { seq: 1 }, batchSize: 5000 });
-    for await (const e of cursor) {
-      verifier.push(e);
+    // read in the order stored (the shipper inserts in seq order); sorting in the store costs more than
+    // putting the rare event out of place back in order here
+    const inOrder = new SeqOrder<TrailEvent>((e) => verifier.push(e));
+    for await (const e of events.find({ instanceId }, { batchSize: 10000 })) {
+      inOrder.add(e);
       count += 1;
       lastSeq = Math.max(lastSeq, e.seq);
     }
+    inOrder.end();
     const findings = [...forks, ...verifier.finish()];
     const window = await seqWindow(events, instanceId, options);
     const shown = window ? findings.filter((f) => f.to >= window.from && f.from <= window.to) : findings;
@@ -115,4 +118,58 @@ async function seqWindow(
   const first = await events.find({ instanceId, time }, { sort: { seq: 1 }, limit: 1, projection: { seq: 1 } }).next();
   const last = await events.find({ instanceId, time }, { sort: { seq: -1 }, limit: 1, projection: { seq: 1 } }).next();
   return first && last ? { from: first.seq, to: last.seq } : { from: 1, to: 0 };
+}
+
+/**
+ * Hands events on in seq order from a stream that is almost in order: the ones ahead of the next
+ * expected seq wait (at most `limit`, then the earliest goes on and the hole is the verifier's
+ * finding); the ones behind it (duplicates) go on at once, for the verifier to name.
+ */
+export class SeqOrder<E extends { seq: number }> {
+  private expected = 1;
+  private readonly waiting = new Map<number, E[]>();
+  private held = 0;
+
+  constructor(
+    private readonly emit: (e: E) => void,
+    private readonly limit = 100_000,
+  ) {}
+
+  add(e: E): void {
+    if (e.seq <= this.expected) {
+      this.emit(e);
+      if (e.seq === this.expected) this.advance();
+      return;
+    }
+    this.waiting.set(e.seq, [...(this.waiting.get(e.seq) ?? []), e]);
+    this.held += 1;
+    if (this.held > this.limit) this.skipToEarliest();
+  }
+
+  end(): void {
+    while (this.waiting.size > 0) this.skipToEarliest();
+  }
+
+  private skipToEarliest(): void {
+    let earliest = Infinity;
+    for (const seq of this.waiting.keys()) earliest = Math.min(earliest, seq);
+    this.expected = earliest;
+    this.releaseExpected();
+    this.advance();
+  }
+
+  private advance(): void {
+    this.expected += 1;
+    while (this.waiting.has(this.expected)) {
+      this.releaseExpected();
+      this.expected += 1;
+    }
+  }
+
+  private releaseExpected(): void {
+    const list = this.waiting.get(this.expected) ?? [];
+    this.waiting.delete(this.expected);
+    this.held -= list.length;
+    for (const e of list) this.emit(e);
+  }
 }

@@ -1,5 +1,6 @@
 import { ChainVerifier, type Finding, type StoredEvent, type TrustedCheckpoint } from '../../src/audit/chain-verifier';
 import { rootOf, stateRoot } from '../../src/audit/merkle';
+import { SeqOrder } from '../../src/audit/verify';
 import { GENESIS, recomputeHash, seal, type ChainHead } from '../../src/audit/sequencer';
 
 interface Ev extends StoredEvent {
@@ -100,5 +101,26 @@ describe('the chain verifier names what was done to the trail', () => {
     const v = new ChainVerifier('gw-1', signed);
     for (const e of events.filter((x) => x.seq !== 3)) v.push(e);
     expect(v.finish()[0]?.message).toBe('instance gw-1: event 3 is missing');
+  });
+});
+
+describe('putting a stream back in seq order for the verifier', () => {
+  const order = (seqs: number[], limit: number) => {
+    const out: number[] = [];
+    const o = new SeqOrder<{ seq: number }>((e) => out.push(e.seq), limit);
+    for (const seq of seqs) o.add({ seq });
+    o.end();
+    return out;
+  };
+  // every row names its bound: a row shorter than the test's parameters makes jest wait for a done callback
+  it.each<[string, number[], number[], number]>([
+    ['in order', [1, 2, 3, 4], [1, 2, 3, 4], 100],
+    ['a swapped pair', [1, 3, 2, 4], [1, 2, 3, 4], 100],
+    ['a hole', [1, 2, 4, 5], [1, 2, 4, 5], 100],
+    ['a duplicate', [1, 2, 2, 3], [1, 2, 2, 3], 100],
+    ['a late duplicate', [1, 2, 3, 2], [1, 2, 3, 2], 100],
+    ['a hole, with the waiting bounded', [1, 3, 4, 5, 6, 2], [1, 3, 4, 5, 6, 2], 2],
+  ])('%s', (_name, seqs, expected, limit) => {
+    expect(order(seqs, limit)).toEqual(expected);
   });
 });
