@@ -243,7 +243,7 @@ async function startPhase(ctx: Context, label: string, holdSeconds: number): Pro
         },
       ],
     },
-    audit: { mongodbUri: stack.mongoUri, database: ctx.database },
+    audit: { mongodbUri: stack.mongoUri, database: ctx.database, spool: { dir: mkdtempSync(join(tmpdir(), 'vecgate-bench-office-')) } },
     approvals: {
       temporal: { address: stack.temporalAddress, namespace: 'default', taskQueue },
       deciderPublicKeys: [DECIDER.publicKeyPem],

@@ -1,7 +1,7 @@
 export { createSlackApp, type SlackApp, type SlackAppOptions } from './app';
 export { createTemporalDecider, type ApprovalDecider, type DecisionReply } from './decider';
 export { createSlackNotifier, type SlackNotifierOptions } from './notifier';
-export { type RefusalRecorder, type SlackRefusal } from './refusals';
+export { type RefusalRecorder, type SlackDecisionAnswer, type SlackRefusal } from './refusals';
 export {
   createApproverDirectory,
   type ApproverDirectory,

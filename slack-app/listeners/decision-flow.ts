@@ -106,6 +106,20 @@ export async function submitDecision(deps: DecisionDeps, click: Click): Promise<
   log.info({ event: 'slack.decision', decision: click.decision, counted: result.counted, refusal: result.refusal, status: result.state?.status }, 'Slack decision answered');
   // a replayed payload: the first delivery already answered the approver
   if (result.refusal === 'DUPLICATE') return;
+  await deps.refusals
+    .answered?.({
+      teamId: click.teamId ?? '',
+      userId: click.userId,
+      approvalId: click.approvalId,
+      decisionId: click.decisionId,
+      decision: click.decision,
+      approver,
+      counted: result.counted,
+      ...(result.refusal ? { refusal: result.refusal } : {}),
+      message: result.message,
+      at: deps.clock.now(),
+    })
+    .catch((err: unknown) => log.error({ event: 'slack.decision_unrecorded', err }, 'could not record a Slack decision in the audit trail'));
 
   const maxAuthAgeMs = result.state?.request.policy.maxAuthAgeMs;
   if (result.refusal === 'STEP_UP_REQUIRED' && deps.stepUp && !click.afterSignIn && click.teamId !== undefined && maxAuthAgeMs !== undefined) {

@@ -1,4 +1,6 @@
 import { readFileSync } from 'node:fs';
+import { hostname } from 'node:os';
+import { join } from 'node:path';
 import { webApi } from '@slack/bolt';
 import { Client, Connection } from '@temporalio/client';
 import { NativeConnection, type Worker } from '@temporalio/worker';
@@ -16,12 +18,14 @@ import {
   openMongoLinkStateStore,
   DEFAULT_LINK_COMMAND,
   type SlackApp,
-  type SlackRefusal,
 } from '../../slack-app';
 import { createDecisionSigner, type DecisionSigner } from '../../slack-app/decision-signer';
 import { decisionSigningKey } from './decider-keys';
 import { temporalConnectionOptions } from './temporal-connection';
 import { createApprovalWorker } from './worker';
+import { answerEvent, refusalEvent } from './decision-evidence';
+import { resolveInstanceId, trailSettingsFrom } from '../audit/settings';
+import { openAuditTrail } from '../audit/trail';
 
 /** The secrets the Slack side needs, read from the environment variables the configuration names. */
 export interface SlackSecrets {
@@ -149,7 +153,15 @@ export async function startBackOffice(options: BackOfficeOptions): Promise<BackO
 
     const clientConnection = await Connection.connect(connectionOptions);
     stops.push(() => clientConnection.close());
-    const refusals = db.collection<SlackRefusal>('slack_refusals');
+    // the worker's own audit chain (its own spool beside the gateway's): approvers' clicks are evidence too
+    const workerSpool = join(config.audit.spool.dir, 'worker');
+    const trail = await openAuditTrail(db, { ...trailSettingsFrom(config.audit), spoolDir: workerSpool }, {
+      instanceId: `worker-${resolveInstanceId(undefined, workerSpool)}`,
+      holderName: `${hostname()} pid ${process.pid}`,
+      clock,
+      logger,
+    });
+    stops.push(() => trail.close());
     const bindings = await openMongoBindingStore(db);
     const link = slack.link
       ? {
@@ -180,7 +192,7 @@ export async function startBackOffice(options: BackOfficeOptions): Promise<BackO
       }),
       ...(link ? { link } : {}),
       // clicks refused before they reach a workflow (unmapped user, other workspace, stale groups) are evidence too
-      refusals: { record: async (r) => void (await refusals.insertOne({ ...r })) },
+      refusals: { record: (r) => trail.commit(refusalEvent(r)), answered: (a) => trail.commit(answerEvent(a)) },
       clock,
       logger,
     });

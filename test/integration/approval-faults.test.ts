@@ -91,7 +91,7 @@ describe('THREATS 24: the worker is killed after the Slack post and again after 
         identity: { issuer: testStack().oidcIssuer, audience: 'vecgate' },
         connections: [{ name: 'demo', dialect: 'chroma', upstream: testStack().chromaUrl }],
         policy: { rules },
-        audit: { mongodbUri: testStack().mongoUri, database: `vecgate_faults_${randomBytes(3).toString('hex')}` },
+        audit: { mongodbUri: testStack().mongoUri, database: `vecgate_faults_${randomBytes(3).toString('hex')}` , spool: { dir: mkdtempSync(join(tmpdir(), 'vecgate-office-')) }, leaseSeconds: 3 },
         approvals: approvals(hop.apiUrl, port),
       }),
     );
@@ -249,7 +249,7 @@ describe('THREATS 25: Temporal restarts on its database with many approvals pend
       identity: { issuer: testStack().oidcIssuer, audience: 'vecgate' },
       connections: [{ name: 'demo', dialect: 'chroma', upstream: testStack().chromaUrl }],
       policy: { rules: [] },
-      audit: { mongodbUri: testStack().mongoUri, database: `vecgate_faults_${randomBytes(3).toString('hex')}` },
+      audit: { mongodbUri: testStack().mongoUri, database: `vecgate_faults_${randomBytes(3).toString('hex')}` , spool: { dir: mkdtempSync(join(tmpdir(), 'vecgate-office-')) }, leaseSeconds: 3 },
       approvals: {
         temporal: { address: server.address, namespace: 'default', taskQueue },
         deciderPublicKeys: [DECIDER.publicKeyPem],

@@ -1,3 +1,6 @@
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { Client, Connection } from '@temporalio/client';
 import { bundleWorkflowCode } from '@temporalio/worker';
@@ -75,7 +78,7 @@ describe('approvers see the request as it will run, and new asks are limited', (
       identity: { issuer: testStack().oidcIssuer, audience: 'vecgate' },
       connections: [{ name: 'demo', dialect: 'chroma', upstream: testStack().chromaUrl }],
       policy: { rules },
-      audit: { mongodbUri: testStack().mongoUri, database: `vecgate_view_${randomBytes(3).toString('hex')}` },
+      audit: { mongodbUri: testStack().mongoUri, database: `vecgate_view_${randomBytes(3).toString('hex')}` , spool: { dir: mkdtempSync(join(tmpdir(), 'vecgate-office-')) }, leaseSeconds: 3 },
       approvals: approvals(slack.apiUrl),
     });
     const workflowBundle = await bundleWorkflowCode({ workflowsPath: APPROVAL_WORKFLOWS_PATH, logger: { info() {}, warn() {}, error() {}, debug() {}, trace() {}, log() {} } as never });

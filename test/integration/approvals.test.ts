@@ -1,4 +1,9 @@
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
+import { MongoClient } from 'mongodb';
+import type { AuditEvent } from '../../src/audit/event';
 import { Client, Connection } from '@temporalio/client';
 import { bundleWorkflowCode } from '@temporalio/worker';
 import { ChromaClient } from 'chromadb';
@@ -60,6 +65,17 @@ describe('high-risk requests wait for approval in Slack', () => {
     },
   });
 
+  // the worker's own audit chain: approvers' clicks are events there
+  const officeDatabase = `vecgate_e2e_${randomBytes(3).toString('hex')}`;
+  const workerEvents = async (filter: Record<string, unknown>) => {
+    const mongo = await MongoClient.connect(testStack().mongoUri);
+    try {
+      return await mongo.db(officeDatabase).collection<AuditEvent>('audit_events').find(filter).toArray();
+    } finally {
+      await mongo.close();
+    }
+  };
+
   beforeAll(async () => {
     slack = await FakeSlack.start({ teamId: TEAM, botToken: BOT_TOKEN, channels: [CHANNEL], users: [{ id: CAROL.userId, teamId: TEAM, name: 'carol', email: CAROL.email }] });
     const approvals = { ...approvalsConfig(3), slack: { ...approvalsConfig(3).slack, apiUrl: slack.apiUrl } };
@@ -67,7 +83,7 @@ describe('high-risk requests wait for approval in Slack', () => {
       identity: { issuer: testStack().oidcIssuer, audience: 'vecgate' },
       connections: [{ name: 'demo', dialect: 'chroma', upstream: testStack().chromaUrl }],
       policy: { rules },
-      audit: { mongodbUri: testStack().mongoUri, database: `vecgate_e2e_${randomBytes(3).toString('hex')}` },
+      audit: { mongodbUri: testStack().mongoUri, database: officeDatabase, spool: { dir: mkdtempSync(join(tmpdir(), 'vecgate-office-')) }, leaseSeconds: 3 },
       approvals,
     });
     const workflowBundle = await bundleWorkflowCode({ workflowsPath: APPROVAL_WORKFLOWS_PATH, logger: { info() {}, warn() {}, error() {}, debug() {}, trace() {}, log() {} } as never });
@@ -158,6 +174,13 @@ describe('high-risk requests wait for approval in Slack', () => {
     const final = await reaches(approvalId, 'executed', 5_000);
     expect(final.execution).toMatchObject({ status: 200, bytes: expect.any(Number) });
     expect(final.decisions).toEqual([expect.objectContaining({ by: CAROL.email, decision: 'approve' })]);
+    // the click is an event of the worker's audit chain, beside the requests'
+    const clicks = await eventually('the decision in the worker\'s audit trail', 10_000, async () => {
+      const found = await workerEvents({ 'request.endpoint': 'slack.decision', 'approval.approvalId': approvalId });
+      return found.length > 0 ? found : undefined;
+    });
+    expect(clicks).toEqual([expect.objectContaining({ principal: expect.objectContaining({ subject: CAROL.subject }), decision: expect.objectContaining({ effect: 'allow' }), status: 200 })]);
+    expect(clicks[0]?.instanceId).toMatch(/^worker-/);
 
     // a second identical request is a new ask: the grant was single-use
     const again = await rawExport('quarterly audit sample');
