@@ -24,6 +24,25 @@ export interface WorkerProcessOptions {
   guard?: OrphanGuard;
 }
 
+/** `node bin/vecgate ARGS` in its own process group, its output appended to `logFile`. */
+function spawnVecgate(args: string[], logFile: string, env: Record<string, string | undefined>, guard: OrphanGuard | undefined) {
+  const root = findProjectRoot(__dirname);
+  const fd = openSync(logFile, 'a');
+  const child = spawn(process.execPath, ['bin/vecgate', ...args], { cwd: root, env: { ...process.env, ...env }, detached: true, stdio: ['ignore', fd, fd] });
+  closeSync(fd);
+  const pid = child.pid;
+  if (pid === undefined) throw new Error(`could not spawn vecgate ${args[0] ?? ''}: see ${logFile}`);
+  guard?.track(pid);
+  let gone: { code: number | null; signal: NodeJS.Signals | null } | undefined;
+  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) =>
+    child.once('exit', (code, signal) => {
+      gone = { code, signal };
+      resolve(gone);
+    }),
+  );
+  return { pid, exited, gone: () => gone };
+}
+
 /** Sends `signal` to a process group; false when it is gone. */
 export function signalGroup(pgid: number, signal: NodeJS.Signals | 0): boolean {
   try {
@@ -39,25 +58,7 @@ export function signalGroup(pgid: number, signal: NodeJS.Signals | 0): boolean {
  * CLI in dist/), ready once it logs that it runs and its Slack app answers HTTP.
  */
 export async function startWorkerProcess(options: WorkerProcessOptions): Promise<WorkerProcess> {
-  const root = findProjectRoot(__dirname);
-  const fd = openSync(options.logFile, 'a');
-  const child = spawn(process.execPath, ['bin/vecgate', 'worker', '-c', options.configFile], {
-    cwd: root,
-    env: { ...process.env, LOG_LEVEL: 'info', ...options.env },
-    detached: true,
-    stdio: ['ignore', fd, fd],
-  });
-  closeSync(fd);
-  const pid = child.pid;
-  if (pid === undefined) throw new Error(`could not spawn the worker: see ${options.logFile}`);
-  options.guard?.track(pid);
-  let gone: { code: number | null; signal: NodeJS.Signals | null } | undefined;
-  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) =>
-    child.once('exit', (code, signal) => {
-      gone = { code, signal };
-      resolve(gone);
-    }),
-  );
+  const { pid, exited, gone } = spawnVecgate(['worker', '-c', options.configFile], options.logFile, { LOG_LEVEL: 'info', ...options.env }, options.guard);
   const slackUrl = `http://127.0.0.1:${options.slackPort}`;
   const worker: WorkerProcess = {
     pid,
@@ -74,7 +75,8 @@ export async function startWorkerProcess(options: WorkerProcessOptions): Promise
 
   const deadline = Date.now() + options.readyTimeoutMs;
   for (;;) {
-    if (gone) throw new Error(`the worker exited (${gone.signal ?? `code ${gone.code}`}) before it was ready:\n${tailLog(options.logFile, 30)}`);
+    const ended = gone();
+    if (ended) throw new Error(`the worker exited (${ended.signal ?? `code ${ended.code}`}) before it was ready:\n${tailLog(options.logFile, 30)}`);
     const running = readFileSync(options.logFile, 'utf8').includes('vecgate worker running');
     const answers = running && (await fetch(slackUrl, { signal: AbortSignal.timeout(1000) }).then((r) => r.arrayBuffer().then(() => true), () => false));
     if (answers) return worker;
@@ -96,20 +98,7 @@ export interface GatewayProcess {
 
 /** `node bin/vecgate gateway -c FILE` as a real child process in its own group, ready once /readyz answers 200. */
 export async function startGatewayProcess(options: { configFile: string; adminUrl: string; logFile: string; readyTimeoutMs: number; guard?: OrphanGuard }): Promise<GatewayProcess> {
-  const root = findProjectRoot(__dirname);
-  const fd = openSync(options.logFile, 'a');
-  const child = spawn(process.execPath, ['bin/vecgate', 'gateway', '-c', options.configFile, '--log-level', 'warn'], { cwd: root, detached: true, stdio: ['ignore', fd, fd] });
-  closeSync(fd);
-  const pid = child.pid;
-  if (pid === undefined) throw new Error(`could not spawn the gateway: see ${options.logFile}`);
-  options.guard?.track(pid);
-  let gone: { code: number | null; signal: NodeJS.Signals | null } | undefined;
-  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) =>
-    child.once('exit', (code, signal) => {
-      gone = { code, signal };
-      resolve(gone);
-    }),
-  );
+  const { pid, exited, gone } = spawnVecgate(['gateway', '-c', options.configFile, '--log-level', 'warn'], options.logFile, {}, options.guard);
   const gateway: GatewayProcess = {
     pid,
     exited,
@@ -121,7 +110,8 @@ export async function startGatewayProcess(options: { configFile: string; adminUr
   };
   const deadline = Date.now() + options.readyTimeoutMs;
   for (;;) {
-    if (gone) throw new Error(`the gateway exited (${gone.signal ?? `code ${gone.code}`}) before it was ready:\n${tailLog(options.logFile, 30)}`);
+    const ended = gone();
+    if (ended) throw new Error(`the gateway exited (${ended.signal ?? `code ${ended.code}`}) before it was ready:\n${tailLog(options.logFile, 30)}`);
     const ready = await fetch(`${options.adminUrl}/readyz`, { signal: AbortSignal.timeout(1000) }).then((r) => r.status === 200, () => false);
     if (ready) return gateway;
     if (Date.now() > deadline) {
