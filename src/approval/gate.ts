@@ -42,8 +42,11 @@ export interface Grant {
 }
 
 export interface ApprovalGate {
-  /** waits up to the hold time for a decision; resolves with a grant or throws an APPROVAL_* error */
-  acquire(held: HeldRequest): Promise<Grant>;
+  /**
+   * Waits up to the hold time for a decision; resolves with a grant or throws an APPROVAL_* error.
+   * `seen.runId` is set to the workflow run the request joined, whatever the outcome.
+   */
+  acquire(held: HeldRequest, seen?: { runId?: string }): Promise<Grant>;
   /** the approval's state for its requester or one of its approvers; 404 for anyone else */
   status(approvalId: string, principal: Principal): Promise<ApprovalView>;
   /** waits for the execution reports still on their way (at shutdown) */
@@ -106,7 +109,7 @@ export function createApprovalGate(deps: ApprovalGateDeps): ApprovalGate {
     new VecgateError('APPROVALS_UNAVAILABLE', 'The approval service (Temporal) did not answer, so the request was not run. Retry shortly.', { cause: err });
 
   return {
-    async acquire(held) {
+    async acquire(held, seen) {
       if (held.approval.reasonRequired && !held.reason) {
         throw new VecgateError('APPROVAL_REASON_REQUIRED', `${held.decision.explanation} Say why in the X-Vecgate-Reason header (your client's extra headers) and send the request again.`);
       }
@@ -124,6 +127,7 @@ export function createApprovalGate(deps: ApprovalGateDeps): ApprovalGate {
       for (let attempt = 1; !result; attempt++) {
         try {
           const handle = await startOrGetApproval(deps.client, deps.taskQueue, request);
+          if (seen) seen.runId = handle.firstExecutionRunId;
           // the workflow answers within holdMs; the deadline only guards against a silent worker
           result = await deps.client.withDeadline(deps.clock.now() + deps.holdMs + 10_000, () => claim(handle, input));
           // an approval that has just run this request is closing: ask again once it has closed

@@ -30,7 +30,7 @@ export interface AuditEvent {
   error?: { code: ErrorCode; message: string };
   upstream?: { status?: number; latencyMs?: number };
   /** a high-risk request: the approval (workflow id) it asked for, and the grant it ran with */
-  approval?: { approvalId: string; grantId?: string };
+  approval?: { approvalId: string; runId?: string; grantId?: string };
   /** which masking rules and detectors fired and how many values were masked; never the values */
   masking?: MaskingEvidence;
   /** a collection listing or count: how many collections policy hid from the caller */

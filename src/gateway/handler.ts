@@ -53,7 +53,7 @@ interface Trace {
   classification?: Classification;
   collections: string[];
   decision?: Decision;
-  approval?: { approvalId: string; grantId?: string };
+  approval?: { approvalId: string; runId?: string; grantId?: string };
   bytesIn: number;
   sent: Sent;
   upstreamStatus?: number;
@@ -237,7 +237,8 @@ async function holdForApproval(deps: HandlerDeps, req: IncomingMessage, route: R
     ...(reason ? { reason } : {}),
   };
   trace.approval = { approvalId: approvalIdOf(held) };
-  const grant = await deps.approvals.acquire(held);
+  // the run the request joined is noted even when it is refused (pending, denied), for the evidence
+  const grant = await deps.approvals.acquire(held, trace.approval);
   trace.approval.grantId = grant.grantId;
   return grant;
 }

@@ -171,6 +171,8 @@ describe('high-risk requests wait for approval in Slack', () => {
     const events = await gw.events({ 'approval.approvalId': approvalId });
     expect(events.map((e) => [e.status, e.error?.code ?? 'ok'])).toEqual([[403, 'APPROVAL_PENDING'], [200, 'ok']]);
     expect(events[1]?.approval?.grantId).toBeTruthy();
+    // both events name the workflow run: the refusal while pending and the approved execution
+    expect(events.map((e) => e.approval?.runId)).toEqual([expect.stringMatching(/^[0-9a-f-]{36}$/), events[0]?.approval?.runId]);
     const final = await reaches(approvalId, 'executed', 5_000);
     expect(final.execution).toMatchObject({ status: 200, bytes: expect.any(Number) });
     expect(final.decisions).toEqual([expect.objectContaining({ by: CAROL.email, decision: 'approve' })]);
