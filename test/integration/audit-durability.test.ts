@@ -15,8 +15,11 @@ import { findFreePort } from '../../src/devstack/ports';
 import { testStack, tokenFor } from '../support/stack';
 import { eventually } from './support/eventually';
 import { startGatewayProcess, type GatewayProcess } from './support/faults-processes';
-import { checkpointKeyFile, TEST_RULES } from './support/gateway';
+import { checkpointKeyFile, startTestGateway, TEST_RULES } from './support/gateway';
 import { startTap, type Tap } from './support/tap';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { readDevStackEnv, serverBinaries } from '../../src/devstack';
+import { startFerretDb } from '../../src/devstack/ferretdb';
 
 const NO_EMBEDDING = { generate: () => Promise.reject(new Error('embeddings are given explicitly')) } as never;
 
@@ -107,4 +110,54 @@ describe('the audit trail across a crash (kill -9 under load)', () => {
       await gateway.kill();
     }
   }, 120_000);
+
+  test('MongoDB away for a minute under write load: served from the spool, then nothing missing or doubled (THREATS 28)', async () => {
+    const dataDir = mkdtempSync(join(tmpdir(), 'vecgate-ferret-away-'));
+    const ferretPort = await findFreePort();
+    const startMongo = () =>
+      startFerretDb({ binary: serverBinaries(readDevStackEnv(process.env).cacheDir).ferretdb, dataDir, logFile: join(dataDir, 'ferretdb.log'), port: ferretPort, process: { readyTimeoutMs: 30000, stopGraceMs: 3000 } });
+    let ferret = await startMongo();
+    const gw = await startTestGateway({ upstream: tap.url, mongoUri: ferret.uri });
+    const carol = await tokenFor('carol');
+    try {
+      const collection = await new ChromaClient({ host: gw.host, port: gw.port, headers: { authorization: `Bearer ${carol}` } }).createCollection({ name: `docs-away-${randomBytes(3).toString('hex')}`, embeddingFunction: NO_EMBEDDING });
+      const target = `${gw.url}/api/v2/tenants/default_tenant/databases/default_database/collections/${collection.id}/upsert`;
+      const before = tap.seen.length;
+      let stop = false;
+      const statuses = new Map<number, number>();
+      const writer = async (w: number) => {
+        for (let i = 0; !stop; i++) {
+          const r = await fetch(target, {
+            method: 'POST',
+            headers: { authorization: `Bearer ${carol}`, 'content-type': 'application/json' },
+            body: JSON.stringify({ ids: [`a${w}-${i}`], embeddings: [[w, i, 2]] }),
+          });
+          await r.arrayBuffer();
+          statuses.set(r.status, (statuses.get(r.status) ?? 0) + 1);
+        }
+      };
+      const writers = Array.from({ length: 8 }, (_, w) => writer(w));
+      await ferret.process.stop();
+      await sleep(Number(process.env.VECGATE_TEST_MONGO_AWAY_MS ?? 60_000));
+      ferret = await startMongo();
+      stop = true;
+      await Promise.all(writers);
+
+      // every write was served while MongoDB was away: the spool kept each event
+      expect([...statuses.keys()]).toEqual([200]);
+      const upserts = tap.seen.slice(before).filter((r) => r.url.endsWith('/upsert'));
+      expect(upserts.length).toBe(statuses.get(200));
+      const events = await gw.events({ 'request.endpoint': 'chroma.collection_upsert' });
+      const counts = new Map<string, number>();
+      for (const e of events) counts.set(e.request.bodySha256 as string, (counts.get(e.request.bodySha256 as string) ?? 0) + 1);
+      expect(upserts.filter((u) => counts.get(u.bodySha256) !== 1)).toEqual([]);
+      const all = await gw.events();
+      expect(all.every((e, i) => i === 0 || e.seq === (all[i - 1] as AuditEvent).seq + 1)).toBe(true);
+      expect(new Set(all.map((e) => e.requestId)).size).toBe(all.length);
+    } finally {
+      await gw.close();
+      await ferret.process.stop();
+    }
+  }, 180_000);
 });
+
