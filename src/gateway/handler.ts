@@ -101,7 +101,7 @@ export function createRequestHandler(deps: HandlerDeps, dedicated?: string) {
 
 async function serve(deps: HandlerDeps, dedicated: string | undefined, req: IncomingMessage, res: ServerResponse, trace: Trace): Promise<void> {
   if (!deps.audit.accepting()) {
-    throw new VecgateError('AUDIT_UNAVAILABLE', 'The audit store cannot keep up, so vecgate is refusing requests rather than serving them unaudited. Retry shortly.');
+    throw new VecgateError('AUDIT_UNAVAILABLE', 'The audit trail cannot take more events right now (its spool is full or its disk failed), so vecgate refuses requests rather than serve them unaudited. Retry shortly.');
   }
   checkFraming(req.rawHeaders);
   const route = routeRequest(req.url ?? '', dedicated);
