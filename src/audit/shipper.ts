@@ -21,8 +21,10 @@ export interface ShipperOptions {
   checkpointEvery: number;
   /** ...or this long passed with new events */
   checkpointMs: number;
-  /** the instance lease is renewed at least this often, busy or idle */
+  /** the instance lease is renewed (and the shipped head recorded) this often, busy or idle */
   renewEveryMs: number;
+  /** while events trickle in, they gather this long between batches */
+  shipIntervalMs: number;
 }
 
 export interface ShipperDeps {
@@ -98,18 +100,21 @@ export class Shipper {
 
   private async loop(): Promise<void> {
     while (!this.stopped && !this.alarm) {
-      let shippedSome = false;
+      let shipped = 0;
       try {
-        shippedSome = await this.shipBatch();
+        shipped = await this.shipBatch();
         this.failures = 0;
         await this.maybeCheckpoint();
-        if (performance.now() - this.lastRenew >= this.options.renewEveryMs) await this.renew();
+        if (performance.now() - this.lastRenew >= this.options.renewEveryMs) await this.persistHead();
       } catch (err) {
         this.failures += 1;
         this.deps.logger.warn({ err, attempt: this.failures, shippedSeq: this.shipped.seq }, 'audit events could not be shipped to MongoDB; they stay in the spool and are retried');
       }
-      if (shippedSome && this.failures === 0) continue;
-      await this.sleep(this.failures === 0 ? Math.min(this.options.checkpointMs, this.options.renewEveryMs) : Math.min(5000, 50 * 2 ** this.failures));
+      if (this.failures > 0) await this.sleep(Math.min(5000, 50 * 2 ** this.failures));
+      // a full batch means a backlog: go on at once; otherwise let events gather for one interval,
+      // so that a busy gateway writes few large batches rather than many small ones
+      else if (shipped >= this.options.batchSize) continue;
+      else await this.sleep(shipped > 0 ? this.options.shipIntervalMs : Math.min(this.options.checkpointMs, this.options.renewEveryMs));
     }
   }
 
@@ -125,10 +130,10 @@ export class Shipper {
     });
   }
 
-  /** Ships the next batch; false when there was nothing new. */
-  private async shipBatch(): Promise<boolean> {
+  /** Ships the next batch; how many events it stored. */
+  private async shipBatch(): Promise<number> {
     const { values, next } = this.deps.spool.read(this.cursor, READ_BYTES);
-    if (values.length === 0) return false;
+    if (values.length === 0) return 0;
     const events = values.filter((f): f is Extract<SpoolFrame, { t: 'e' }> => f.t === 'e').map((f) => f.e).filter((e) => e.seq > this.shipped.seq);
     for (let i = 0; i < events.length; i += this.options.batchSize) {
       const batch = events.slice(i, i + this.options.batchSize);
@@ -137,16 +142,24 @@ export class Shipper {
       for (const e of batch) {
         if (e.seq !== this.shipped.seq + 1 || e.prevHash !== this.shipped.hash) {
           this.raise(`the spool holds event ${e.seq} where ${this.shipped.seq + 1} linking to ${this.shipped.hash.slice(0, 12)} was expected`);
-          return false;
+          return 0;
         }
         this.shipped = { seq: e.seq, hash: e.hash, tree: appendLeaf(this.shipped.tree, Buffer.from(e.hash, 'hex')) };
       }
       await this.maybeCheckpoint();
     }
-    if (!(await this.renew())) return false;
     this.cursor = next;
-    this.deps.onShipped(next);
-    return true;
+    return events.length;
+  }
+
+  /**
+   * Writes the shipped head into the instance document (renewing the lease), then lets the spool
+   * drop what that head covers: a restart finds every event after the recorded head still in the
+   * spool (the ones MongoDB already holds are shipped again and recognised by their hash).
+   */
+  private async persistHead(): Promise<void> {
+    const cursor = this.cursor;
+    if (await this.renew()) this.deps.onShipped(cursor);
   }
 
   private async renew(): Promise<boolean> {

@@ -51,6 +51,9 @@ export interface TrailDeps {
   sinks?: readonly AuditSink[];
 }
 
+/** How long trickling events gather before a batch goes to MongoDB; bounds how far MongoDB lags. */
+const SHIP_INTERVAL_MS = 25;
+
 /** An event larger than this is kept as its essentials, decided before it is sealed, never after. */
 const MAX_EVENT_BYTES = 64 * 1024;
 
@@ -97,7 +100,7 @@ export async function openAuditTrail(db: Db, settings: TrailSettings, deps: Trai
   const trail = new AuditTrail(settings, deps, spool, lease, head, open);
   const shipper = new Shipper(
     { instanceId: deps.instanceId, spool, events, lease, sinks, copies: deps.sinks ?? [], signer: settings.signer, clock: deps.clock, logger: deps.logger, onShipped: (c) => trail.shippedUpTo(c) },
-    { batchSize: settings.batchSize, checkpointEvery: settings.checkpointEvery, checkpointMs: settings.checkpointMs, renewEveryMs: Math.max(100, Math.floor(settings.leaseMs / 3)) },
+    { batchSize: settings.batchSize, checkpointEvery: settings.checkpointEvery, checkpointMs: settings.checkpointMs, renewEveryMs: Math.max(100, Math.floor(settings.leaseMs / 3)), shipIntervalMs: SHIP_INTERVAL_MS },
     shipped,
     { segment: recovery.entries[0]?.segment ?? spool.currentSegment(), offset: 0 },
   );
