@@ -7,6 +7,7 @@ import { GENESIS, seal, type ChainHead } from '../../src/audit/sequencer';
 import { formatSyslog, jsonLinesSink, syslogSink } from '../../src/audit/sinks';
 import type { SealedEvent } from '../../src/audit/trail-types';
 import { eventually } from '../integration/support/eventually';
+import { sampleRecord } from './support/records';
 import { startRsyslog } from './support/rsyslog';
 
 const logger = pino({ level: 'silent' });
@@ -14,24 +15,20 @@ const logger = pino({ level: 'silent' });
 function events(n: number, over: Partial<AuditRecord> = {}): SealedEvent[] {
   let head: ChainHead = GENESIS;
   return Array.from({ length: n }, (_, i) => {
-    const s = seal(head, 'gw-1', {
-      requestId: `r-${i}`,
-      time: new Date(Date.UTC(2026, 10, 30, 12, 0, i)),
-      principal: { subject: 'alice "the" [analyst]', groups: ['g'], issuer: 'http://idp' },
-      client: { ip: '127.0.0.1' },
-      connection: 'demo',
-      dialect: 'chroma',
-      request: { method: 'POST', path: '/api/v2/x', endpoint: 'chroma.collection_query' },
-      operation: 'search',
-      collections: ['docs'],
-      bulk: false,
-      decision: { effect: i % 2 ? 'deny' : 'allow', ruleId: 'r', explanation: 'x' },
-      status: i % 2 ? 403 : 200,
-      latencyMs: 1,
-      bytesIn: 1,
-      bytesOut: 2,
-      ...over,
-    } satisfies AuditRecord);
+    const s = seal(
+      head,
+      'gw-1',
+      sampleRecord({
+        requestId: `r-${i}`,
+        time: new Date(Date.UTC(2026, 10, 30, 12, 0, i)),
+        principal: { subject: 'alice "the" [analyst]', groups: ['g'], issuer: 'http://idp' },
+        request: { method: 'POST', path: '/api/v2/x', endpoint: 'chroma.collection_query' },
+        operation: 'search',
+        decision: { effect: i % 2 ? 'deny' : 'allow', ruleId: 'r', explanation: 'x' },
+        status: i % 2 ? 403 : 200,
+        ...over,
+      }),
+    );
     head = s.head;
     return s.event as SealedEvent;
   });

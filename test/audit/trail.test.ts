@@ -6,7 +6,6 @@ import { MongoClient, type Db } from 'mongodb';
 import pino from 'pino';
 import { ChainVerifier, type TrustedCheckpoint } from '../../src/audit/chain-verifier';
 import { notesInDirectory, readCheckpoint, type CheckpointRecord } from '../../src/audit/checkpoint-store';
-import type { AuditRecord } from '../../src/audit/event';
 import { InstanceClaimedError } from '../../src/audit/instance-lease';
 import { openAuditTrail, type TrailSettings } from '../../src/audit/trail';
 import { proveRequest } from '../../src/audit/prove';
@@ -14,32 +13,14 @@ import { verifyTrail } from '../../src/audit/verify';
 import type { SealedEvent } from '../../src/audit/trail-types';
 import { systemClock } from '../../src/clock';
 import { testStack } from '../support/stack';
+import { sampleRecord } from './support/records';
 
 const logger = pino({ level: 'silent' });
 const keys = generateKeyPairSync('ed25519');
 const signer = { name: 'vecgate.test/audit', privateKey: keys.privateKey };
 const verifiers = [{ name: signer.name, publicKey: keys.publicKey }];
 
-function record(over: Partial<AuditRecord> = {}): AuditRecord {
-  return {
-    requestId: randomBytes(8).toString('hex'),
-    time: new Date(),
-    principal: { subject: 'alice', groups: ['g'], issuer: 'http://idp' },
-    client: { ip: '127.0.0.1' },
-    connection: 'demo',
-    dialect: 'chroma',
-    request: { method: 'POST', path: '/api/v2/x', endpoint: 'chroma.collection_add' },
-    operation: 'write',
-    collections: ['docs'],
-    bulk: false,
-    decision: { effect: 'allow', ruleId: 'r', explanation: 'x' },
-    status: 200,
-    latencyMs: 1.25,
-    bytesIn: 10,
-    bytesOut: 20,
-    ...over,
-  };
-}
+const record = sampleRecord;
 
 describe('the audit trail (spool, chain, shipping, checkpoints) on a real MongoDB-wire server', () => {
   let mongo: MongoClient;

@@ -12,6 +12,7 @@ import { systemClock } from '../../src/clock';
 import { parseConfig } from '../../src/config/load';
 import { checkpointKeyFile } from '../integration/support/gateway';
 import { testStack } from '../support/stack';
+import { sampleRecord } from '../audit/support/records';
 
 /** `vecgate audit verify` and `prove` as an auditor runs them: the built CLI against a real trail. */
 const root = join(__dirname, '../..');
@@ -37,23 +38,7 @@ describe('vecgate audit', () => {
     mongo = await MongoClient.connect(testStack().mongoUri);
     const trail = await openAuditTrail(mongo.db(database), trailSettingsFrom(config.audit), { instanceId: 'gw-cli', holderName: 'test', clock: systemClock, logger: pino({ level: 'silent' }) });
     for (let i = 0; i < 25; i++) {
-      await trail.commit({
-        requestId: `cli-${i}`,
-        time: new Date(),
-        principal: { subject: 'alice', groups: ['g'], issuer: 'http://idp.example' },
-        client: { ip: '127.0.0.1' },
-        connection: 'demo',
-        dialect: 'chroma',
-        request: { method: 'GET', path: '/api/v2/heartbeat', endpoint: 'chroma.heartbeat' },
-        operation: 'meta',
-        collections: [],
-        bulk: false,
-        decision: { effect: 'allow', ruleId: 'r', explanation: 'x' },
-        status: 200,
-        latencyMs: 1,
-        bytesIn: 0,
-        bytesOut: 10,
-      });
+      await trail.commit(sampleRecord({ requestId: `cli-${i}`, request: { method: 'GET', path: '/api/v2/heartbeat', endpoint: 'chroma.heartbeat' }, operation: 'meta', collections: [] }));
     }
     await trail.close();
   });
