@@ -68,8 +68,6 @@ export type AuditRecord = Omit<AuditEvent, 'instanceId' | 'seq'>;
 /** Where the gateway writes evidence. `accepting` says whether it may serve. */
 export interface AuditLog {
   readonly instanceId: string;
-  /** records the event; failures are logged (for events no response waits on) */
-  record(event: AuditRecord): void;
   /** resolves once the event is durable: the response may be completed then, and not before */
   commit(event: AuditRecord): Promise<void>;
   /** resolves once the intent of a change or export is durable: the request may be forwarded then */

@@ -164,7 +164,8 @@ export class AuditTrail implements AuditLog {
     return this.append(frames);
   }
 
-  record(record: AuditRecord): void {
+  /** For events no response waits on (the gateway's own): failures are logged. */
+  private record(record: AuditRecord): void {
     this.commit(record).catch((err: unknown) => this.deps.logger.error({ err, requestId: record.requestId }, 'an audit event could not be made durable'));
   }
 
