@@ -12,6 +12,7 @@ import { createLogger } from '../log';
 import { explain } from '../policy/explain';
 import { auditProve, auditVerify } from './audit';
 import { runDev } from './dev';
+import { evidenceExport, evidenceVerify, type ExportFlags } from './evidence';
 
 /** The CLI is the edge where the environment is read; everything below takes plain values. */
 const env = process.env;
@@ -154,6 +155,35 @@ audit
     const { report, text } = await auditProve(config, opts.requestId, opts.json);
     process.stdout.write(text);
     process.exitCode = report.verified ? 0 : 1;
+  });
+
+const evidence = program.command('evidence').description('export and check the evidence bundle an auditor is handed');
+evidence
+  .command('export')
+  .description('export the period\'s audit trail, approval histories, access review, control map and report as a signed bundle (needs MongoDB and Temporal, not the gateway)')
+  .addOption(configOption())
+  .requiredOption('--from <iso>', 'start of the period (ISO 8601), e.g. 2026-10-01T00:00:00Z')
+  .requiredOption('--to <iso>', 'end of the period (ISO 8601)')
+  .requiredOption('--out <dir>', 'a new (or empty) directory for the bundle')
+  .option('--zip', 'also write DIR.zip')
+  .option('--since-bundle <dir>', 'the previous bundle: prove this trail extends its checkpoints')
+  .option('--unmasked', 'keep personal data in renderings and histories unmasked (recorded in the manifest)')
+  .option('--pdf', 'also print report.pdf with headless Chromium')
+  .action(async (opts: ExportFlags & { config: string }) => {
+    const { config, temporalApiKey } = loadConfigFile(opts.config, env);
+    const { text } = await evidenceExport(config, opts, { clock: systemClock, ...(temporalApiKey ? { temporalApiKey } : {}), log: (line) => process.stderr.write(`${line}\n`) });
+    process.stdout.write(text);
+  });
+evidence
+  .command('verify')
+  .description('check a bundle offline: its signature, every file\'s hash, the trail inside and the approval histories; exits 1 and names the file on any change')
+  .argument('<dir>', 'the bundle directory')
+  .option('--key <pem-or-fingerprint>', 'the published evidence key: a PEM public key (file or text) or its sha256 fingerprint')
+  .option('--json', 'print the verdict as JSON')
+  .action(async (dir: string, opts: { key?: string; json?: boolean }) => {
+    const { verdict, text } = await evidenceVerify(dir, opts);
+    process.stdout.write(text);
+    process.exitCode = verdict.ok ? 0 : 1;
   });
 
 program

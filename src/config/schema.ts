@@ -314,6 +314,14 @@ const audit = z.strictObject({
     .default({}),
 });
 
+/** `vecgate evidence export`: the key that signs each bundle's manifest (an auditor checks it against the published fingerprint). */
+const evidence = z.strictObject({
+  /** PKCS8 PEM Ed25519 private key; keep it apart from the audit checkpoint key */
+  keyFile: z.string().min(1, 'must be the path of a PEM key file: openssl genpkey -algorithm ed25519 -out evidence.pem').optional(),
+  /** the key's name in the manifest */
+  keyName: z.string().regex(/^[^\s]{1,200}$/, 'must be a name without spaces, e.g. vecgate.example.com/evidence').default('vecgate/evidence'),
+});
+
 /** Where returned-record counts are kept (in the audit MongoDB), so the windows hold across gateway instances. */
 const usage = z.strictObject({
   collection: z.string().min(1).default('export_usage'),
@@ -355,6 +363,7 @@ export const configSchema = z
     masking: maskingSchema.default(maskingSchema.parse({})),
     approvals: approvals.optional(),
     usage: usage.default(usage.parse({})),
+    evidence: evidence.optional(),
   })
   .superRefine((config, ctx) => {
     const seen = new Set<string>();
@@ -398,3 +407,4 @@ export type SlackConfig = NonNullable<ApprovalsConfig['slack']>;
 export type TemporalConfig = ApprovalsConfig['temporal'];
 export type VolumeLimits = z.output<typeof volume>;
 export type UsageConfig = Config['usage'];
+export type EvidenceConfig = NonNullable<Config['evidence']>;

@@ -46,6 +46,8 @@ export interface TrailSummary {
   /** status classes: 2xx, 4xx, 5xx */
   byStatus: Count[];
   denials: Array<{ time: string; principal: string; operation: string; collections: string[]; ruleId: string | null; code: string | null }>;
+  /** denials past the listed ones (byDecision counts them all) */
+  denialsOmitted?: number;
   /** requests classed as export */
   exports: number;
   masking: { eventsWithMasking: number; valuesMasked: number; byDetector: Count[]; byRule: Count[]; byField: Count[] };
@@ -95,6 +97,6 @@ export interface ApprovalRow {
 }
 
 export interface AccessReviewSummary {
-  principals: Array<{ principal: string; groups: string[]; allowed: Count[]; used: Count[]; denied: number; exports: number; masked: number }>;
+  principals: Array<{ principal: string; email?: string; groups: string[]; allowed: Count[]; used: Count[]; denied: number; exports: number; masked: number }>;
   groups: Array<{ group: string; rules: string[]; members: number; used: Count[] }>;
 }
