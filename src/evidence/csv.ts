@@ -61,11 +61,11 @@ export function eventRow(e: AuditEvent & { hash: string }): Cell[] {
 }
 
 export function csvLines(rows: ReadonlyArray<readonly Cell[]>): string {
-  return rows.length === 0 ? '' : stringify(rows.map((r) => r.map(safeCell)), { record_delimiter: 'windows' });
+  return rows.length === 0 ? '' : stringify(rows.map((r) => r.map(safeCell)), { record_delimiter: 'windows', quoted_match: /[\r\n]/ });
 }
 
 export function csvHeader(columns: readonly string[]): string {
-  return stringify([[...columns]], { record_delimiter: 'windows' });
+  return stringify([[...columns]], { record_delimiter: 'windows', quoted_match: /[\r\n]/ });
 }
 
 export function safeCell(cell: Cell): Cell {
