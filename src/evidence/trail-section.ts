@@ -1,12 +1,18 @@
 import { createHash } from 'node:crypto';
-import type { Db } from 'mongodb';
+import { createReadStream, createWriteStream, mkdtempSync, rmSync, type WriteStream } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { createInterface } from 'node:readline';
+import type { Collection, Db } from 'mongodb';
 import type { AuditEvent } from '../audit/event';
 import { verifierKeyText, type NoteVerifier } from '../audit/checkpoint';
 import { notesInDirectory, readCheckpoint, type CheckpointRecord } from '../audit/checkpoint-store';
 import { verifyConsistency, verifyInclusion } from '../audit/merkle';
 import { canonicalBytes, plainJson, recomputeHash } from '../audit/sequencer';
-import { SeqOrder, verifyTrail, type VerifyReport } from '../audit/verify';
-import type { BundleWriter } from './bundle';
+import { ChainVerifier, type Finding } from '../audit/chain-verifier';
+import type { InstanceDoc } from '../audit/instance-lease';
+import { SeqOrder, type InstanceReport, type VerifyReport } from '../audit/verify';
+import type { BundleStream, BundleWriter } from './bundle';
 import { csvHeader, csvLines, EVENT_COLUMNS, eventRow } from './csv';
 import type { ReviewedRule } from './access-review';
 import { consistencyPlan, inclusionPlan, RunRoots } from './streamed-proofs';
@@ -88,132 +94,111 @@ const CSV_BATCH = 500;
 export async function exportTrail(options: TrailSectionOptions, writer: BundleWriter): Promise<TrailSectionResult> {
   const { db, from, to } = options;
   const events = db.collection<StoredEvent>(options.collection);
-  const store = options.verifiers.length > 0 ? await verifyTrail(db, { collection: options.collection, checkpointDir: options.checkpointDir, verifiers: options.verifiers, from, to }) : null;
-  const notes = await trustedNotes(db, options);
+  const { trusted, rejected } = await checkpointNotes(db, options);
+  // the instances the store knows (each gateway leases its id) and those checkpoints name; verifyTrail reads the same
+  const known = (await db.collection<InstanceDoc>(`${options.collection}_instances`).find({}, { projection: { _id: 1 } }).toArray()).map((d) => String(d._id));
+  const instanceIds = [...new Set([...known, ...trusted.map((c) => c.instanceId)])].sort();
 
-  const instances = (await events.distinct('instanceId', { time: { $gte: from, $lte: to } })).sort();
   const jsonl = writer.stream(TRAIL.events);
   const csv = writer.stream(TRAIL.eventsCsv);
   await csv.write(csvHeader(EVENT_COLUMNS));
+  const scratch = mkdtempSync(join(tmpdir(), 'vecgate-evidence-'));
 
   const approvalIds = new Set<string>();
-  const configurations = new Map<string, { sha256: string; firstSeen: string; instances: Set<string>; configuration: unknown }>();
+  const configurations = new Map<string, KeptConfiguration>();
   const evidence: InstanceEvidence[] = [];
+  const reports: InstanceReport[] = [];
   const checkpointFiles = new Set<string>();
   const lines: string[] = [];
 
-  for (const instanceId of instances) {
-    const first = await events.find({ instanceId, time: { $gte: from, $lte: to } }, { sort: { seq: 1 }, limit: 1, projection: { seq: 1 } }).next();
-    const last = await events.find({ instanceId, time: { $gte: from, $lte: to } }, { sort: { seq: -1 }, limit: 1, projection: { seq: 1 } }).next();
-    if (!first || !last) continue;
-    const a = first.seq;
-    const b = last.seq;
-    const mine = notes.filter((n) => n.instanceId === instanceId);
-    // the smallest checkpoint that covers the last event; else the largest there is (the tail is then only chained)
-    const cp = mine.filter((n) => n.size >= b).sort((x, y) => x.size - y.size)[0] ?? mine.filter((n) => n.size >= a).sort((x, y) => y.size - x.size)[0];
-    const prev = options.previous.find((p) => p.instanceId === instanceId);
-    const ev: InstanceEvidence = { instanceId, firstSeq: a, lastSeq: b, events: 0, checkpoint: null, inclusion: [], consistency: null, notes: [] };
-
-    const plans = {
-      first: cp && a <= cp.size ? inclusionPlan(a - 1, cp.size) : undefined,
-      last: cp && b <= cp.size && b !== a ? inclusionPlan(b - 1, cp.size) : undefined,
-      consistency: cp && prev && prev.size >= 1 && prev.size < cp.size ? consistencyPlan(prev.size, cp.size) : undefined,
-    };
-    const roots = new RunRoots([plans.first ?? [], plans.last ?? [], plans.consistency ?? []]);
-    const leaves = { a: '', b: '' };
-    let configBefore: StoredEvent | undefined;
-    let expected = 1;
-    let rows: Array<Array<string | number>> = [];
-    const ready: StoredEvent[] = [];
-    const order = new SeqOrder<StoredEvent>((e) => ready.push(e));
-
-    const take = async (e: StoredEvent): Promise<void> => {
-      if (e.seq < expected) {
-        ev.notes.push(`seq ${e.seq} appears more than once in the store; the bundle keeps the first (run \`vecgate audit verify\`)`);
-        return;
+  try {
+    for (const instanceId of instanceIds) {
+      const mine = trusted.filter((n) => n.instanceId === instanceId);
+      const scan = await scanInstance({ events, instanceId, from, to, trusted: mine, scratch, tally: options.tally, out: { jsonl, csv }, approvalIds, configurations });
+      const findingsBefore = (upto: number) => scan.findings.filter((f) => f.kind !== 'unsigned-tail' && f.from <= upto);
+      const report: InstanceReport = {
+        instanceId,
+        events: scan.count,
+        lastSeq: scan.lastSeq,
+        checkpoints: distinctCheckpoints(mine),
+        rejectedCheckpoints: rejected,
+        findings: scan.findings,
+        ok: scan.findings.every((f) => f.kind === 'unsigned-tail') && (scan.count === 0 || mine.length > 0),
+      };
+      if (scan.a === 0) {
+        // nothing of this instance in the period: its chain is still checked, and reported if broken
+        report.findings = findingsBefore(scan.lastSeq);
+        if (report.findings.length > 0 || rejected.length > 0) reports.push(report);
+        continue;
       }
-      if (e.seq > expected) ev.notes.push(`events ${expected}-${e.seq - 1} are missing from the store`);
-      expected = e.seq + 1;
-      const { _id, ...event } = e;
-      if (cp && e.seq <= cp.size && roots.size === e.seq - 1) roots.push(Buffer.from(e.hash, 'hex'));
-      if (e.seq < a) {
-        if (e.configuration !== undefined) configBefore = event as StoredEvent;
-        return;
-      }
-      if (e.seq > b) return;
-      if (e.seq === a) leaves.a = recomputeHash(event);
-      if (e.seq === b) leaves.b = recomputeHash(event);
-      ev.events += 1;
-      await jsonl.write(`${JSON.stringify(event)}\n`);
-      rows.push(eventRow(event as StoredEvent));
-      if (rows.length >= CSV_BATCH) {
-        await csv.write(csvLines(rows));
-        rows = [];
-      }
-      options.tally.add(event as StoredEvent);
-      if (e.approval?.approvalId) approvalIds.add(e.approval.approvalId);
-      if (e.configuration !== undefined) keepConfiguration(configurations, event as StoredEvent, ev);
-    };
+      const { a, b } = scan;
+      const cp = mine.filter((n) => n.size >= b).sort((x, y) => x.size - y.size)[0] ?? mine.filter((n) => n.size >= a).sort((x, y) => y.size - x.size)[0];
+      // findings past the exported events and the checkpoint their proofs use concern later bundles
+      report.findings = findingsBefore(Math.max(b, cp?.size ?? 0));
+      reports.push(report);
+      const ev: InstanceEvidence = { instanceId, firstSeq: a, lastSeq: b, events: scan.exported, checkpoint: null, inclusion: [], consistency: null, notes: [...scan.notes] };
+      const prev = options.previous.find((p) => p.instanceId === instanceId);
+      const plans = {
+        first: cp && a <= cp.size ? inclusionPlan(a - 1, cp.size) : undefined,
+        last: cp && b <= cp.size && b !== a ? inclusionPlan(b - 1, cp.size) : undefined,
+        consistency: cp && prev && prev.size >= 1 && prev.size < cp.size ? consistencyPlan(prev.size, cp.size) : undefined,
+      };
+      const roots = new RunRoots([plans.first ?? [], plans.last ?? [], plans.consistency ?? []]);
+      if (cp) await replayLeaves(scan.leavesFile, Math.min(cp.size, scan.leaves), roots);
 
-    const upto = Math.max(b, cp?.size ?? 0);
-    for await (const e of events.find({ instanceId, seq: { $lte: upto } }, { batchSize: 10000 })) {
-      order.add(e);
-      while (ready.length > 0) await take(ready.shift() as StoredEvent);
-    }
-    order.end();
-    while (ready.length > 0) await take(ready.shift() as StoredEvent);
-    if (rows.length > 0) await csv.write(csvLines(rows));
-    if (configBefore) keepConfiguration(configurations, configBefore, ev, from);
-
-    if (cp) {
-      const notePath = `trail/checkpoints/${instanceId}/${cp.size}.note`;
-      ev.checkpoint = { size: cp.size, root: cp.root.toString('hex'), note: notePath };
-      if (!checkpointFiles.has(notePath)) await writer.writeFile(notePath, cp.note);
-      checkpointFiles.add(notePath);
-      const complete = roots.size === cp.size;
-      if (!complete) ev.notes.push(`the store holds ${roots.size} of the ${cp.size} events checkpoint ${cp.size} signed: no proof can be made (run \`vecgate audit verify\`)`);
-      for (const [seq, plan, leaf] of [[a, plans.first, leaves.a], [b, plans.last, leaves.b]] as const) {
-        if (!plan || !complete) continue;
-        const proof = roots.proof(plan);
-        const verdict = verifyInclusion(seq - 1, cp.size, Buffer.from(leaf, 'hex'), proof, cp.root);
-        ev.inclusion.push({ seq, leafHash: leaf, proof: proof.map((h) => h.toString('hex')), verified: verdict.ok, ...(verdict.ok ? {} : { reason: `${verdict.reason}: event ${seq} or the events around it differ from what checkpoint ${cp.size} signed` }) });
-      }
-      if (b > cp.size) ev.notes.push(`events ${cp.size + 1}-${b} are chained but not yet covered by a signed checkpoint: export again after the next checkpoint to prove them`);
-    } else {
-      ev.notes.push(options.verifiers.length === 0 ? 'no checkpoint key is configured: the events are chained but not proven' : `no signed checkpoint covers events ${a}-${b} yet`);
-    }
-
-    if (prev) {
-      const opened = readCheckpoint(prev.note, options.verifiers, 'previous bundle');
-      const prevNote = `trail/checkpoints/${instanceId}/${prev.size}.note`;
-      if (!checkpointFiles.has(prevNote)) await writer.writeFile(prevNote, prev.note);
-      checkpointFiles.add(prevNote);
-      if (!opened.ok || opened.instanceId !== instanceId || opened.size !== prev.size || opened.root.toString('hex') !== prev.root) {
-        ev.consistency = { fromSize: prev.size, fromRoot: prev.root, fromNote: prevNote, proof: [], verified: false, reason: `the previous bundle's checkpoint does not open with the trusted keys as a checkpoint of ${instanceId}: ${opened.ok ? 'its size or root differ from its manifest' : opened.reason}` };
-      } else if (!cp) {
-        ev.notes.push('no checkpoint to continue the previous bundle\'s chain to');
-      } else if (prev.size > cp.size) {
-        ev.notes.push(`the previous bundle's checkpoint (${prev.size}) is newer than this one's (${cp.size}): no consistency proof`);
+      if (cp) {
+        const notePath = `trail/checkpoints/${instanceId}/${cp.size}.note`;
+        ev.checkpoint = { size: cp.size, root: cp.root.toString('hex'), note: notePath };
+        if (!checkpointFiles.has(notePath)) await writer.writeFile(notePath, cp.note);
+        checkpointFiles.add(notePath);
+        const complete = roots.size === cp.size;
+        if (!complete) ev.notes.push(`the store holds ${roots.size} of the ${cp.size} events checkpoint ${cp.size} signed, in order: no proof can be made (run \`vecgate audit verify\`)`);
+        for (const [seq, plan, leaf] of [[a, plans.first, scan.hashA], [b, plans.last, scan.hashB]] as const) {
+          if (!plan || !complete) continue;
+          const proof = roots.proof(plan);
+          const verdict = verifyInclusion(seq - 1, cp.size, Buffer.from(leaf, 'hex'), proof, cp.root);
+          ev.inclusion.push({ seq, leafHash: leaf, proof: proof.map((h) => h.toString('hex')), verified: verdict.ok, ...(verdict.ok ? {} : { reason: `${verdict.reason}: event ${seq} or the events around it differ from what checkpoint ${cp.size} signed` }) });
+        }
+        if (b > cp.size) ev.notes.push(`events ${cp.size + 1}-${b} are chained but not yet covered by a signed checkpoint: export again after the next checkpoint to prove them`);
       } else {
-        const proof = plans.consistency && roots.size === cp.size ? roots.proof(plans.consistency) : [];
-        const verdict = plans.consistency && roots.size !== cp.size ? { ok: false as const, reason: 'the store lacks events the checkpoints signed' } : verifyConsistency(prev.size, cp.size, Buffer.from(prev.root, 'hex'), cp.root, proof);
-        ev.consistency = {
-          fromSize: prev.size,
-          fromRoot: prev.root,
-          fromNote: prevNote,
-          proof: proof.map((h) => h.toString('hex')),
-          verified: verdict.ok,
-          ...(verdict.ok ? {} : { reason: `${verdict.reason}: the trail was rewritten between the previous bundle and this one` }),
-        };
+        ev.notes.push(options.verifiers.length === 0 ? 'no checkpoint key is configured: the events are chained but not proven' : `no signed checkpoint covers events ${a}-${b} yet`);
       }
+
+      if (prev) {
+        const opened = readCheckpoint(prev.note, options.verifiers, 'previous bundle');
+        const prevNote = `trail/checkpoints/${instanceId}/${prev.size}.note`;
+        if (!checkpointFiles.has(prevNote)) await writer.writeFile(prevNote, prev.note);
+        checkpointFiles.add(prevNote);
+        if (!opened.ok || opened.instanceId !== instanceId || opened.size !== prev.size || opened.root.toString('hex') !== prev.root) {
+          ev.consistency = { fromSize: prev.size, fromRoot: prev.root, fromNote: prevNote, proof: [], verified: false, reason: `the previous bundle's checkpoint does not open with the trusted keys as a checkpoint of ${instanceId}: ${opened.ok ? 'its size or root differ from its manifest' : opened.reason}` };
+        } else if (!cp) {
+          ev.notes.push('no checkpoint to continue the previous bundle\'s chain to');
+        } else if (prev.size > cp.size) {
+          ev.notes.push(`the previous bundle's checkpoint (${prev.size}) is newer than this one's (${cp.size}): no consistency proof`);
+        } else {
+          const complete = roots.size === cp.size;
+          const proof = plans.consistency && complete ? roots.proof(plans.consistency) : [];
+          const verdict = plans.consistency && !complete ? { ok: false as const, reason: 'the store lacks events the checkpoints signed' } : verifyConsistency(prev.size, cp.size, Buffer.from(prev.root, 'hex'), cp.root, proof);
+          ev.consistency = {
+            fromSize: prev.size,
+            fromRoot: prev.root,
+            fromNote: prevNote,
+            proof: proof.map((h) => h.toString('hex')),
+            verified: verdict.ok,
+            ...(verdict.ok ? {} : { reason: `${verdict.reason}: the trail was rewritten between the previous bundle and this one` }),
+          };
+        }
+      }
+      evidence.push(ev);
     }
-    evidence.push(ev);
+  } finally {
+    rmSync(scratch, { recursive: true, force: true });
   }
   for (const p of options.previous) {
-    if (!instances.includes(p.instanceId)) lines.push(`instance ${p.instanceId} of the previous bundle has no events in this period: its chain is not continued here`);
+    if (!evidence.some((e) => e.instanceId === p.instanceId)) lines.push(`instance ${p.instanceId} of the previous bundle has no events in this period: its chain is not continued here`);
   }
 
-  const files = { events: [await jsonl.close().then((f) => f.path), await csv.close().then((f) => f.path)], verification: [TRAIL.verification], proofs: [TRAIL.verification], checkpoints: [...checkpointFiles].sort(), configurations: [] as string[] };
+  const files = { events: [(await jsonl.close()).path, (await csv.close()).path], verification: [TRAIL.verification], proofs: [TRAIL.verification], checkpoints: [...checkpointFiles].sort(), configurations: [] as string[] };
   for (const c of [...configurations.values()].sort((x, y) => (x.sha256 < y.sha256 ? -1 : 1))) {
     const path = `configurations/${c.sha256}.json`;
     // the file is the canonical form: its own sha256 is its name and the configSha256 its events carry
@@ -221,6 +206,7 @@ export async function exportTrail(options: TrailSectionOptions, writer: BundleWr
     files.configurations.push(path);
   }
 
+  const store: VerifyReport | null = options.verifiers.length > 0 ? { ok: rejected.length === 0 && reports.every((r) => r.ok), instances: reports } : null;
   const verification = judge({ period: { from: from.toISOString(), to: to.toISOString() }, store, instances: evidence, verifiers: options.verifiers, lines });
   await writer.writeFile(TRAIL.verification, `${JSON.stringify(verification, null, 2)}\n`);
   return {
@@ -230,6 +216,208 @@ export async function exportTrail(options: TrailSectionOptions, writer: BundleWr
     rules: [...configurations.values()].flatMap((c) => rulesOf(c.configuration)),
     files,
   };
+}
+
+interface KeptConfiguration {
+  sha256: string;
+  firstSeen: string;
+  instances: Set<string>;
+  configuration: unknown;
+}
+
+interface ScanResult {
+  /** first and last seq of the instance's events in the period; 0 when none */
+  a: number;
+  b: number;
+  hashA: string;
+  hashB: string;
+  count: number;
+  lastSeq: number;
+  exported: number;
+  findings: Finding[];
+  notes: string[];
+  leavesFile: string;
+  /** leaves in the file: the stored hashes of seq 1, 2, ... up to the first hole */
+  leaves: number;
+}
+
+/**
+ * One pass over all of an instance's events, in seq order: the chain verifier sees every event (as
+ * `vecgate audit verify` does), every leaf hash goes to a scratch file for the proofs, and the events
+ * from the first to the last one of the period go into the bundle. Events after a period event wait
+ * in a scratch file until a later period event shows they are inside the exported range; FerretDB
+ * reads every document for any query, so one pass instead of several is what makes the export fast.
+ */
+async function scanInstance(input: {
+  events: Collection<StoredEvent>;
+  instanceId: string;
+  from: Date;
+  to: Date;
+  trusted: ReadonlyArray<{ size: number; root: Buffer }>;
+  scratch: string;
+  tally: TrailTally;
+  out: { jsonl: BundleStream; csv: BundleStream };
+  approvalIds: Set<string>;
+  configurations: Map<string, KeptConfiguration>;
+}): Promise<ScanResult> {
+  const { instanceId, from, to } = input;
+  const verifier = new ChainVerifier(instanceId, distinctCheckpoints(input.trusted).map((c) => ({ size: c.size, root: Buffer.from(c.root, 'hex') })));
+  const r: ScanResult = { a: 0, b: 0, hashA: '', hashB: '', count: 0, lastSeq: 0, exported: 0, findings: [], notes: [], leavesFile: join(input.scratch, `${safe(instanceId)}.leaves`), leaves: 0 };
+  const leaves = new ChunkedFile(r.leavesFile);
+  const pendingFile = join(input.scratch, `${safe(instanceId)}.pending`);
+  let pending: ChunkedFile | undefined;
+  let configBefore: StoredEvent | undefined;
+  let expected = 1;
+  let leavesBroken = false;
+  let rows: Array<Array<string | number>> = [];
+  const ev = { notes: r.notes };
+
+  const emit = async (event: StoredEvent): Promise<void> => {
+    r.exported += 1;
+    await input.out.jsonl.write(`${JSON.stringify(event)}\n`);
+    rows.push(eventRow(event));
+    if (rows.length >= CSV_BATCH) {
+      await input.out.csv.write(csvLines(rows));
+      rows = [];
+    }
+    input.tally.add(event);
+    if (event.approval?.approvalId) input.approvalIds.add(event.approval.approvalId);
+    if (event.configuration !== undefined) keepConfiguration(input.configurations, event, ev);
+  };
+  const flushPending = async (): Promise<void> => {
+    if (!pending) return;
+    await pending.close();
+    pending = undefined;
+    for await (const line of createInterface({ input: createReadStream(pendingFile), crlfDelay: Infinity })) if (line) await emit(JSON.parse(line) as StoredEvent);
+    rmSync(pendingFile, { force: true });
+  };
+
+  const take = async (e: StoredEvent): Promise<void> => {
+    const { _id, ...event } = e;
+    r.count += 1;
+    r.lastSeq = Math.max(r.lastSeq, e.seq);
+    verifier.push(event as unknown as Parameters<ChainVerifier['push']>[0]);
+    if (e.seq < expected) {
+      r.notes.push(`seq ${e.seq} appears more than once in the store; the bundle keeps the first (run \`vecgate audit verify\`)`);
+      return;
+    }
+    if (e.seq > expected) {
+      r.notes.push(`events ${expected}-${e.seq - 1} are missing from the store`);
+      leavesBroken = true;
+    }
+    expected = e.seq + 1;
+    if (!leavesBroken) {
+      await leaves.write(Buffer.from(e.hash, 'hex'));
+      r.leaves += 1;
+    }
+    const time = new Date(e.time).getTime();
+    const inPeriod = time >= from.getTime() && time <= to.getTime();
+    if (r.a === 0) {
+      if (!inPeriod) {
+        if (e.configuration !== undefined) configBefore = event as StoredEvent;
+        return;
+      }
+      r.a = e.seq;
+      r.hashA = e.hash;
+    } else if (!inPeriod) {
+      pending ??= new ChunkedFile(pendingFile);
+      await pending.write(Buffer.from(`${JSON.stringify(event)}\n`));
+      return;
+    }
+    await flushPending();
+    r.b = e.seq;
+    r.hashB = e.hash;
+    await emit(event as StoredEvent);
+  };
+
+  const ready: StoredEvent[] = [];
+  const order = new SeqOrder<StoredEvent>((e) => ready.push(e));
+  for await (const e of input.events.find({ instanceId }, { batchSize: 10000 })) {
+    order.add(e);
+    while (ready.length > 0) await take(ready.shift() as StoredEvent);
+  }
+  order.end();
+  while (ready.length > 0) await take(ready.shift() as StoredEvent);
+  if (rows.length > 0) await input.out.csv.write(csvLines(rows));
+  await pending?.close();
+  await leaves.close();
+  if (configBefore) keepConfiguration(input.configurations, configBefore, ev, from);
+  r.findings = [...forkedCheckpoints(instanceId, input.trusted), ...verifier.finish()];
+  return r;
+}
+
+/** A scratch file written in large chunks, waiting when the disk is behind. */
+class ChunkedFile {
+  private readonly out: WriteStream;
+  private chunks: Buffer[] = [];
+  private size = 0;
+
+  constructor(path: string) {
+    this.out = createWriteStream(path);
+  }
+
+  async write(buf: Buffer): Promise<void> {
+    this.chunks.push(buf);
+    this.size += buf.length;
+    if (this.size >= 1 << 20) await this.drain();
+  }
+
+  private async drain(): Promise<void> {
+    const data = Buffer.concat(this.chunks);
+    this.chunks = [];
+    this.size = 0;
+    if (!this.out.write(data)) await new Promise<void>((resolve) => this.out.once('drain', () => resolve()));
+  }
+
+  async close(): Promise<void> {
+    if (this.size > 0) await this.drain();
+    await new Promise<void>((resolve, reject) => {
+      this.out.once('error', reject);
+      this.out.end(() => resolve());
+    });
+  }
+}
+
+/** Pushes the first `count` leaves of the scratch file into the proof runs. */
+async function replayLeaves(file: string, count: number, roots: RunRoots): Promise<void> {
+  let left = count;
+  let carry: Buffer = Buffer.alloc(0);
+  for await (const chunk of createReadStream(file, { highWaterMark: 1 << 20 })) {
+    const buf = carry.length > 0 ? Buffer.concat([carry, chunk as Buffer]) : (chunk as Buffer);
+    let i = 0;
+    for (; i + 32 <= buf.length && left > 0; i += 32, left -= 1) roots.push(buf.subarray(i, i + 32));
+    if (left === 0) return;
+    carry = buf.subarray(i);
+  }
+}
+
+function distinctCheckpoints(list: ReadonlyArray<{ size: number; root: Buffer; source?: string }>): Array<{ size: number; root: string; sources: string[] }> {
+  const by = new Map<string, { size: number; root: string; sources: string[] }>();
+  for (const c of list) {
+    const key = `${c.size}:${c.root.toString('hex')}`;
+    const entry = by.get(key) ?? { size: c.size, root: c.root.toString('hex'), sources: [] };
+    if (c.source) entry.sources.push(c.source);
+    by.set(key, entry);
+  }
+  return [...by.values()].sort((x, y) => y.size - x.size);
+}
+
+/** Two signed checkpoints of one size with different roots: the key signed two histories (as verifyTrail reports it). */
+function forkedCheckpoints(instanceId: string, trusted: ReadonlyArray<{ size: number; root: Buffer }>): Finding[] {
+  const seen = new Map<number, Buffer>();
+  const out: Finding[] = [];
+  for (const c of trusted) {
+    const other = seen.get(c.size);
+    if (other && !other.equals(c.root)) {
+      out.push({ kind: 'rechained', instanceId, from: 1, to: c.size, message: `instance ${instanceId}: two signed checkpoints of size ${c.size} have different roots: the chain was rebuilt and signed again` });
+    }
+    seen.set(c.size, c.root);
+  }
+  return out;
+}
+
+function safe(instanceId: string): string {
+  return instanceId.replace(/[^A-Za-z0-9._-]/g, '_');
 }
 
 /** The bundle's verdict: failed on any sign of tampering, unverified where nothing signed covers the events. */
@@ -267,9 +455,9 @@ function judge(input: { period: Verification['period']; store: VerifyReport | nu
 }
 
 function keepConfiguration(
-  configurations: Map<string, { sha256: string; firstSeen: string; instances: Set<string>; configuration: unknown }>,
+  configurations: Map<string, KeptConfiguration>,
   e: StoredEvent,
-  ev: InstanceEvidence,
+  ev: Pick<InstanceEvidence, 'notes'>,
   inForceAt?: Date,
 ): void {
   const configuration = plainJson(e.configuration);
@@ -287,15 +475,22 @@ function rulesOf(configuration: unknown): ReviewedRule[] {
   return Array.isArray(rules) ? (rules as ReviewedRule[]) : [];
 }
 
-/** Checkpoints from MongoDB and the checkpoint directory that open with the trusted keys, with their notes. */
-async function trustedNotes(db: Db, options: TrailSectionOptions): Promise<Array<{ instanceId: string; size: number; root: Buffer; note: string }>> {
-  if (options.verifiers.length === 0) return [];
+/** Checkpoints from MongoDB and the checkpoint directory: those that open with the trusted keys (with their notes), and those that do not. */
+async function checkpointNotes(
+  db: Db,
+  options: TrailSectionOptions,
+): Promise<{ trusted: Array<{ instanceId: string; size: number; root: Buffer; note: string; source: string }>; rejected: Array<{ source: string; reason: string }> }> {
+  if (options.verifiers.length === 0) return { trusted: [], rejected: [] };
   const all = [
     ...(await db.collection<CheckpointRecord>(`${options.collection}_checkpoints`).find({}, { projection: { note: 1, instanceId: 1, size: 1 } }).toArray()).map((c) => ({ note: c.note, source: `mongodb:${c.instanceId}/${c.size}` })),
     ...(options.checkpointDir ? notesInDirectory(options.checkpointDir).map((n) => ({ note: n.note, source: `dir:${n.source}` })) : []),
   ];
-  return all.flatMap((n) => {
+  const trusted: Array<{ instanceId: string; size: number; root: Buffer; note: string; source: string }> = [];
+  const rejected: Array<{ source: string; reason: string }> = [];
+  for (const n of all) {
     const c = readCheckpoint(n.note, options.verifiers, n.source);
-    return c.ok ? [{ instanceId: c.instanceId, size: c.size, root: c.root, note: n.note }] : [];
-  });
+    if (c.ok) trusted.push({ instanceId: c.instanceId, size: c.size, root: c.root, note: n.note, source: n.source });
+    else rejected.push({ source: c.source, reason: c.reason });
+  }
+  return { trusted, rejected };
 }

@@ -29,5 +29,7 @@ export async function seedTrail(
     if (options.checkpointsAt.includes(i)) await sink.write(signCheckpoint(options.signer, options.instanceId, head, new Date()));
   }
   if (batch.length > 0) await events.insertMany(batch, { ordered: true });
+  // as a gateway's lease would: the store knows the instance
+  await db.collection<{ _id: string }>('audit_events_instances').updateOne({ _id: options.instanceId }, { $set: { holderName: 'seed' } }, { upsert: true });
   return head;
 }
