@@ -78,7 +78,7 @@ export async function runDev(opts: DevOptions): Promise<{ stop(): Promise<void> 
     const gateway = await startGateway(loaded, { clock: systemClock, logger });
     stops.push(() => gateway.close());
     await demo({ issuer: stack.oidcIssuer, gateway, mongoUri: stack.mongoUri, slack, slackUrl: office.slackUrl as string, logger, startedAt });
-    printGuide(stack, gateway, slack, audit.env);
+    printGuide(stack, gateway, slack, audit.env, startedAt);
   } catch (err) {
     await stop();
     throw err;
@@ -191,16 +191,19 @@ function approvalIdIn(message: FakeMessage): string {
   return /vecgate-[0-9a-f]{40}/.exec(JSON.stringify(message.metadata ?? message.blocks))?.[0] ?? '';
 }
 
-/** The demo's spool, checkpoint directory and checkpoint key (made once), as the variables config/demo.yaml reads. */
+/** The demo's spool, checkpoint directory, checkpoint key and evidence key (keys made once), as the variables config/demo.yaml reads. */
 function demoAuditFiles(dir: string): { env: Record<string, string> } {
   const keyFile = join(dir, 'checkpoint.pem');
+  const evidenceKeyFile = join(dir, 'evidence.pem');
   mkdirSync(dir, { recursive: true });
-  if (!existsSync(keyFile)) writeFileSync(keyFile, generateKeyPairSync('ed25519').privateKey.export({ format: 'pem', type: 'pkcs8' }), { mode: 0o600 });
-  return { env: { VECGATE_AUDIT_SPOOL: join(dir, 'spool'), VECGATE_CHECKPOINT_KEY_FILE: keyFile, VECGATE_CHECKPOINT_DIR: join(dir, 'checkpoints') } };
+  for (const file of [keyFile, evidenceKeyFile]) {
+    if (!existsSync(file)) writeFileSync(file, generateKeyPairSync('ed25519').privateKey.export({ format: 'pem', type: 'pkcs8' }), { mode: 0o600 });
+  }
+  return { env: { VECGATE_AUDIT_SPOOL: join(dir, 'spool'), VECGATE_CHECKPOINT_KEY_FILE: keyFile, VECGATE_CHECKPOINT_DIR: join(dir, 'checkpoints'), VECGATE_EVIDENCE_KEY_FILE: evidenceKeyFile } };
 }
 
-function printGuide(stack: { oidcIssuer: string; mongoUri: string; chromaUrl: string; temporalAddress: string }, gateway: RunningGateway, slack: FakeSlack, auditEnv: Record<string, string>): void {
-  const exports = Object.entries({ MONGODB_URI: stack.mongoUri, OIDC_ISSUER: stack.oidcIssuer, CHROMA_URL: stack.chromaUrl, ...auditEnv })
+function printGuide(stack: { oidcIssuer: string; mongoUri: string; chromaUrl: string; temporalAddress: string }, gateway: RunningGateway, slack: FakeSlack, auditEnv: Record<string, string>, startedAt: Date): void {
+  const exports = Object.entries({ MONGODB_URI: stack.mongoUri, OIDC_ISSUER: stack.oidcIssuer, CHROMA_URL: stack.chromaUrl, TEMPORAL_ADDRESS: stack.temporalAddress, ...auditEnv })
     .map(([k, v]) => `${k}=${v}`)
     .join(' ');
   const demoUrl = new URL(gateway.connectionUrls.demo as string);
@@ -239,6 +242,10 @@ verify the tamper-evident audit trail, and prove one request's event (x-vecgate-
   export ${exports}
   node bin/vecgate audit verify -c config/demo.yaml
   node bin/vecgate audit prove -c config/demo.yaml --request-id <id>
+
+export the evidence for an auditor (trail, approval histories, access review, ISO 27001 control map, report), then check it:
+  node bin/vecgate evidence export -c config/demo.yaml --from ${new Date(startedAt.getTime() - 60_000).toISOString()} --to $(date -u +%Y-%m-%dT%H:%M:%SZ) --out .vecgate/evidence-$(date -u +%Y%m%dT%H%M%S) --zip
+  node bin/vecgate evidence verify .vecgate/evidence-<stamp>
 `);
 }
 
