@@ -8,7 +8,7 @@ import type { AuditEvent } from '../audit/event';
 import { verifierKeyText, type NoteVerifier } from '../audit/checkpoint';
 import { notesInDirectory, readCheckpoint, type CheckpointRecord } from '../audit/checkpoint-store';
 import { verifyConsistency, verifyInclusion } from '../audit/merkle';
-import { canonicalBytes, plainJson, recomputeHash } from '../audit/sequencer';
+import { canonicalBytes, plainJson } from '../audit/sequencer';
 import { ChainVerifier, type Finding } from '../audit/chain-verifier';
 import type { InstanceDoc } from '../audit/instance-lease';
 import { SeqOrder, type InstanceReport, type VerifyReport } from '../audit/verify';
@@ -21,11 +21,13 @@ import type { TrailTally } from './trail-tally';
 
 /**
  * The trail section of a bundle, in one streamed pass per instance: the period's events as JSON
- * Lines and CSV, the configurations in force, and what proves them: the store's own verification
- * (verifyTrail), the signed checkpoint notes, RFC 9162 inclusion proofs of each instance's first
- * and last event of the period, and with a previous bundle a consistency proof from its checkpoint.
- * Each instance's events are exported as the whole seq range from its first to its last event in
- * the period, so the chain inside the bundle has no gap an offline check would mistake for a loss.
+ * Lines and CSV, the configurations in force, and what proves them: the store's chain checked as
+ * `vecgate audit verify` checks it (the same ChainVerifier, fed from this pass rather than a pass
+ * of its own, since FerretDB reads every document for any query), the signed checkpoint notes,
+ * RFC 9162 inclusion proofs of each instance's first and last event of the period, and with a
+ * previous bundle a consistency proof from its checkpoint. Each instance's events are exported as
+ * the whole seq range from its first to its last event in the period, so the chain inside the
+ * bundle has no gap an offline check would mistake for a loss.
  */
 
 type StoredEvent = AuditEvent & { hash: string; prevHash: string; _id?: unknown };
