@@ -439,6 +439,7 @@ function judge(input: { period: Verification['period']; store: VerifyReport | nu
     const proven = ev.inclusion.filter((p) => p.verified).map((p) => p.seq);
     if (ev.inclusion.length > 0) input.lines.push(`instance ${ev.instanceId}: events ${ev.firstSeq}-${ev.lastSeq} (${ev.events}), proven in checkpoint ${ev.checkpoint?.size ?? '-'} at seq ${proven.join(', ') || 'none'}${ev.consistency?.verified ? `, consistent with the previous bundle's checkpoint ${ev.consistency.fromSize}` : ''}`);
   }
+  if (input.instances.length === 0) input.lines.push('no audit events in the period');
   const verdict: TrailSummary['verdict'] = failed.length > 0 ? 'failed' : unproven.length > 0 || input.verifiers.length === 0 ? 'unverified' : 'ok';
   const summaryLine =
     verdict === 'ok'
