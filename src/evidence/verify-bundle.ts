@@ -205,8 +205,8 @@ async function verifyTrailInside(dir: string, manifest: Manifest, onDisk: Readon
     }
     lines.push(`trail: instance ${inst.instanceId}: events ${inst.firstSeq}-${inst.lastSeq} (${s.count}) hash and link; seq ${proven.join(', ') || 'none'} proven in checkpoint ${cp.size}${consistent}`);
   }
-  const keys = verifiers.map((v) => v.name).join(', ');
-  if (verifiers.length > 0) lines.push(`trail: checkpoint notes checked with the audit key(s) ${keys} that ${TRAIL.verification} holds (signed into the manifest)`);
+  // the audit key travels in the bundle: an auditor compares it with the published verifier key
+  if (verifiers.length > 0) lines.push(`trail: checkpoint notes checked with the audit verifier key(s) ${verification.checkpointKeys.join(', ')} that ${TRAIL.verification} holds (signed into the manifest): compare with the published audit key`);
   if (verification.verdict === 'failed') problems.push({ file: TRAIL.verification, message: `the export found tampering or loss in the store: ${verification.verdictLines.slice(0, 3).join('; ')}` });
   if (verification.verdict === 'unverified') lines.push('trail: unverified at export: some events are chained but no signed checkpoint proves them');
   return verification.verdict;
