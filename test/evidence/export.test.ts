@@ -79,6 +79,17 @@ describe('vecgate evidence export of a real run, and its offline verification', 
     expect(existsSync(`${out}.zip`)).toBe(true);
   });
 
+  test('the zip holds every file of the bundle under its directory name, in path order', () => {
+    const zip = readFileSync(`${out}.zip`);
+    const names: string[] = [];
+    // the central directory: one 0x02014b50 record per file, its name at offset 46
+    for (let i = zip.indexOf(Buffer.from([0x50, 0x4b, 0x01, 0x02])); i >= 0; i = zip.indexOf(Buffer.from([0x50, 0x4b, 0x01, 0x02]), i + 46)) {
+      names.push(zip.subarray(i + 46, i + 46 + zip.readUInt16LE(i + 28)).toString('utf8'));
+    }
+    const expected = [...result.manifest.files.map((f) => f.path), 'manifest.json', 'manifest.sig'].sort().map((p) => `bundle/${p}`);
+    expect(names).toEqual(expected);
+  });
+
   test('the summary counts allowed, denied and masked requests, and the trail verdict is ok', () => {
     const s = JSON.parse(readFileSync(join(out, 'summary.json'), 'utf8')) as EvidenceSummary;
     expect(s.trail.verdict).toBe('ok');
