@@ -24,7 +24,7 @@ export interface ControlEntry {
   edition: '2022' | '2013';
   id: string;
   title: string;
-  /** bundle files that evidence it */
+  /** bundle files that evidence it; a path ending in `/` cites every file under that folder */
   evidence: string[];
   counts: Record<string, number>;
   /** how vecgate supports it, one or two sentences */
@@ -284,7 +284,7 @@ export function buildControlMap(summary: EvidenceSummary): ControlMap {
   const controls: ControlEntry[] = [];
   const derived: ControlEntry[] = [];
   for (const c of CONTROLS) {
-    const evidence = [...new Set(c.roles.flatMap((role) => summary.files[role] ?? []))];
+    const evidence = [...new Set(c.roles.flatMap((role) => citeFiles(summary.files[role] ?? [])))];
     const counts = c.counts(summary);
     const findings = c.findings?.(summary) ?? [];
     const isNew = c.from2013.length === 0 ? ['new in ISO/IEC 27001:2022: no 2013 counterpart in Annex B'] : [];
@@ -315,6 +315,18 @@ export function buildControlMap(summary: EvidenceSummary): ControlMap {
   }
   derived.sort((a, b) => compareIds(a.id, b.id));
   return { source: CONTROL_MAP_SOURCE, controls: [...controls, ...derived], notEvidenced: NOT_EVIDENCED };
+}
+
+/** More files of one kind than this are cited by their folder (10,000 histories would drown the map). */
+const MAX_FILES_CITED = 12;
+
+/** The files of one role, or their common folder (ending in `/`) when there are many. */
+function citeFiles(paths: readonly string[]): string[] {
+  if (paths.length <= MAX_FILES_CITED) return [...paths];
+  let prefix = paths[0] ?? '';
+  for (const p of paths) while (!p.startsWith(prefix)) prefix = prefix.slice(0, -1);
+  const folder = prefix.slice(0, prefix.lastIndexOf('/') + 1);
+  return folder === '' ? [...paths] : [folder];
 }
 
 /** `A.9.2.10` after `A.9.2.9`: compare the numeric parts. */

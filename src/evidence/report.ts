@@ -50,8 +50,8 @@ function header(s: EvidenceSummary): string {
   return `<header>
 <h1>vecgate evidence report</h1>
 <dl class="meta">
-<dt>Period</dt><dd><time>${esc(s.period.from)}</time> to <time>${esc(s.period.to)}</time> (UTC)</dd>
-<dt>Generated</dt><dd><time>${esc(s.generatedAt)}</time> by ${esc(s.tool.name)} ${esc(s.tool.version)}</dd>
+<dt>Period</dt><dd>${when(s.period.from)} to ${when(s.period.to)} (UTC)</dd>
+<dt>Generated</dt><dd>${when(s.generatedAt)} by ${esc(s.tool.name)} ${esc(s.tool.version)}</dd>
 <dt>Gateway instances</dt><dd>${s.trail.instances.length === 0 ? 'none' : s.trail.instances.map((i) => `<code>${esc(i)}</code>`).join(', ')}</dd>
 </dl>
 ${masking}
@@ -105,7 +105,7 @@ function totals(s: EvidenceSummary): string {
 
 function denialsSection(s: EvidenceSummary): string {
   const d = s.trail.denials;
-  const rows = d.slice(0, MAX_TABLE_ROWS).map((x) => [esc(x.time), esc(x.principal), esc(x.operation), list(x.collections), x.ruleId === null ? '<span class="none">none</span>' : `<code>${esc(x.ruleId)}</code>`, x.code === null ? '' : `<code>${esc(x.code)}</code>`]);
+  const rows = d.slice(0, MAX_TABLE_ROWS).map((x) => [when(x.time), esc(x.principal), esc(x.operation), list(x.collections), x.ruleId === null ? '<span class="none">none</span>' : `<code>${esc(x.ruleId)}</code>`, x.code === null ? '' : `<code>${esc(x.code)}</code>`]);
   const more = d.length > MAX_TABLE_ROWS ? `<p class="note">${num(d.length - MAX_TABLE_ROWS)} more denials are in the trail files of this bundle.</p>` : '';
   return section('denials', `Denials (${num(d.length)})`, d.length === 0 ? '<p>No request was denied in the period.</p>' : table(['Time', 'Principal', 'Operation', 'Collections', 'Rule', 'Code'], rows) + more);
 }
@@ -118,7 +118,7 @@ function approvalsSection(s: EvidenceSummary): string {
   const body =
     a.rows.length === 0
       ? `<p>${a.temporalReached ? 'No approval workflow in the period.' : 'Approvals could not be listed: Temporal was not reached.'}</p>`
-      : table(['Approval', 'Requested', 'Requester', 'Reason', 'Operation', 'Collections', 'Status', 'Approvers', 'Refused attempts', 'Grant claimed', 'Execution'], rows, 'approvals-table');
+      : table(['Approval', 'Requester', 'Operation', 'Reason', 'Status', 'Approvers: decision and time', 'Grant and execution'], rows, 'approvals-table');
   return section('approvals', `Approvals (${num(a.total)})`, status + body + omitted);
 }
 
@@ -127,23 +127,21 @@ function approvalRow(r: ApprovalRow): string[] {
     r.decisions.length === 0
       ? '<span class="none">no decision</span>'
       : `<ul class="decisions">${r.decisions
-          .map((d) => `<li><span class="dec dec-${d.decision}">${d.decision === 'approve' ? 'approved' : 'denied'}</span> by ${esc(d.approver)} at <time>${esc(d.at)}</time>${d.reason ? `: <q>${esc(d.reason)}</q>` : ''}</li>`)
+          .map((d) => `<li><span class="dec dec-${d.decision}">${d.decision === 'approve' ? 'approved' : 'denied'}</span> by ${esc(d.approver)} at ${when(d.at)}${d.reason ? `: <q>${esc(d.reason)}</q>` : ''}</li>`)
           .join('')}</ul>`;
+  const refused = r.refusals > 0 ? `<div class="warn">${num(r.refusals)} refused decision attempt${r.refusals === 1 ? '' : 's'}</div>` : '';
+  const grant = r.grantClaimedAt ? `<div>grant claimed ${when(r.grantClaimedAt)}</div>` : '';
   const exec = r.execution
-    ? `HTTP ${num(r.execution.status)}, ${num(r.execution.bytes)} bytes at <time>${esc(r.execution.at)}</time><br><span class="hash" title="sha256">sha256 ${esc(r.execution.sha256)}</span>`
-    : '<span class="none">not executed</span>';
+    ? `<div>HTTP ${num(r.execution.status)}, ${num(r.execution.bytes)} bytes at ${when(r.execution.at)}</div><div class="hash" title="sha256 of the answer">sha256 ${esc(r.execution.sha256)}</div>`
+    : '<div class="none">not executed</div>';
   return [
-    `<code>${esc(r.approvalId)}</code><br><span class="hash">run ${esc(r.runId)}</span>`,
-    `<time>${esc(r.requestedAt)}</time>`,
+    `<code>${esc(r.approvalId)}</code><div class="hash">run ${esc(r.runId)}</div><div>requested ${when(r.requestedAt)}</div>`,
     esc(r.requester),
+    `${esc(r.operation)} on ${list(r.collections)}`,
     esc(r.reason),
-    esc(r.operation),
-    list(r.collections),
     statusBadge(r.status),
-    decisions,
-    num(r.refusals),
-    r.grantClaimedAt ? `<time>${esc(r.grantClaimedAt)}</time>` : '<span class="none">no</span>',
-    exec,
+    decisions + refused,
+    grant + exec,
   ];
 }
 
@@ -200,7 +198,7 @@ function accessReviewSection(s: EvidenceSummary): string {
 
 function configurationsSection(s: EvidenceSummary): string {
   const c = s.trail.configurations;
-  const rows = c.map((x) => [`<span class="hash">${esc(x.sha256)}</span>`, `<time>${esc(x.firstSeen)}</time>`, list(x.instances)]);
+  const rows = c.map((x) => [`<span class="hash">${esc(x.sha256)}</span>`, `${when(x.firstSeen)}`, list(x.instances)]);
   return section('configurations', `Configurations in force (${num(c.length)})`, c.length === 0 ? '<p>No configuration recorded in the period.</p>' : table(['SHA-256', 'In force from', 'Instances'], rows));
 }
 
@@ -268,6 +266,13 @@ function statusBadge(status: string): string {
   return `<span class="status status-${cls}">${esc(status)}</span>`;
 }
 
+/** An ISO time that may wrap between date and time of day, and copies as the exact ISO string. */
+function when(iso: string): string {
+  const m = /^(\d{4}-\d{2}-\d{2}T)(\S+)$/.exec(iso);
+  if (!m) return `<time>${esc(iso)}</time>`;
+  return `<time datetime="${esc(iso)}"><span class="d">${esc(m[1] ?? '')}</span><wbr><span class="d">${esc(m[2] ?? '')}</span></time>`;
+}
+
 function countOf(items: readonly Count[], key: string): number {
   return items.find((c) => c.key === key)?.count ?? 0;
 }
@@ -315,7 +320,9 @@ dl.meta dd{margin:0}
 .tile .k{color:var(--muted)}
 .grid{display:grid;grid-template-columns:repeat(auto-fill,minmax(260px,1fr));gap:8px 24px}
 table{border-collapse:collapse;width:100%;margin:6px 0 10px}
-th,td{border:1px solid var(--line);padding:4px 6px;text-align:left;vertical-align:top;overflow-wrap:anywhere}
+th,td{border:1px solid var(--line);padding:4px 6px;text-align:left;vertical-align:top;overflow-wrap:break-word}
+th{hyphens:auto}
+time .d{white-space:nowrap}
 thead th{background:#eef0f2}
 tbody tr:nth-child(even){background:#fafbfc}
 td .num,.num{font-variant-numeric:tabular-nums}
@@ -324,7 +331,7 @@ ul.findings{color:var(--muted);margin-top:4px}
 .dec{font-weight:700}
 .dec-approve{color:var(--ok)}
 .dec-deny{color:var(--bad)}
-.status{display:inline-block;padding:0 6px;border-radius:3px;font-weight:600;border:1px solid}
+.status{display:inline-block;white-space:nowrap;padding:0 6px;border-radius:3px;font-weight:600;border:1px solid}
 .status-executed,.status-approved{color:var(--ok);background:var(--ok-bg)}
 .status-denied{color:var(--bad);background:var(--bad-bg)}
 .status-expired,.status-grant_expired,.status-pending,.status-other{color:var(--amber);background:var(--amber-bg)}
