@@ -170,3 +170,26 @@ describe('report.pdf', () => {
     await expect(printPdf(html, join(dir, 'x.pdf'), { chromium: join(dir, 'no-such-chromium') })).rejects.toThrow(/apt-get install chromium/);
   });
 });
+
+describe('report.pdf when Chromium misbehaves', () => {
+  const fake = (name: string, body: string): string => {
+    const file = join(dir, name);
+    writeFileSync(file, `#!/bin/sh\n${body}\n`, { mode: 0o755 });
+    return file;
+  };
+
+  it('gives up after the timeout, naming it', async () => {
+    const html = writeReport('slow.html', summaryFixture());
+    await expect(printPdf(html, join(dir, 'slow.pdf'), { chromium: fake('slow-chromium', 'exec sleep 30'), timeoutMs: 500 })).rejects.toThrow(/did not finish within 1 s/);
+  });
+
+  it('fails when Chromium exits without writing the PDF', async () => {
+    const html = writeReport('lazy.html', summaryFixture());
+    await expect(printPdf(html, join(dir, 'lazy.pdf'), { chromium: fake('lazy-chromium', 'exit 0') })).rejects.toThrow(/exited without writing/);
+  });
+
+  it('passes on what Chromium said when it fails', async () => {
+    const html = writeReport('broken.html', summaryFixture());
+    await expect(printPdf(html, join(dir, 'broken.pdf'), { chromium: fake('broken-chromium', 'echo "cannot open display" >&2; exit 3') })).rejects.toThrow(/exited with 3 .*cannot open display/);
+  });
+});
