@@ -57,14 +57,15 @@ export function approvalsQuery(from: Date, to: Date): string {
   return `WorkflowType = '${APPROVAL_WORKFLOW_TYPE}' AND StartTime <= '${to.toISOString()}' AND (CloseTime >= '${from.toISOString()}' OR ExecutionStatus = 'Running')`;
 }
 
-const csvLine = (cells: readonly string[]): string => stringify([cells], { escape_formulas: true, record_delimiter: 'unix' });
+/** One csv line; a cell a spreadsheet would run as a formula (=, +, -, @ ...) is escaped with a quote. */
+export const approvalsCsvLine = (cells: readonly string[]): string => stringify([cells], { escape_formulas: true, record_delimiter: 'unix' });
 const sha256Hex = (value: string): string => createHash('sha256').update(value, 'utf8').digest('hex');
 
 export async function exportApprovals(options: ApprovalsExportOptions, writer: BundleWriter): Promise<ApprovalsSummary> {
   const maskText = options.unmasked ? undefined : maskTextOf(maskerOf(options));
   const tally = new Tally(options.summaryRows ?? DEFAULT_SUMMARY_ROWS);
   const csv = writer.stream(APPROVALS_CSV);
-  await csv.write(csvLine(APPROVALS_CSV_COLUMNS));
+  await csv.write(approvalsCsvLine(APPROVALS_CSV_COLUMNS));
 
   const missing: Array<{ id: string; reason: string }> = [];
   let reached = options.temporal !== undefined;
@@ -125,14 +126,14 @@ async function writeHistory(
   const masked = out.maskText ? maskHistory(history, out.maskText).valuesMasked : 0;
   const record = approvalRecordOf(history, { workflowId, ...(runId ? { runId } : {}) });
   await out.writer.writeFile(historyFileName(record.workflowId, record.runId, sha256Hex), `${JSON.stringify(history, null, 2)}\n`);
-  await out.csv.write(csvLine(approvalCsvRow(record)));
+  await out.csv.write(approvalsCsvLine(approvalCsvRow(record)));
   out.tally.add(approvalRowOf(record), masked);
 }
 
 async function writeMissing(writer: BundleWriter, missing: Array<{ id: string; reason: string }>): Promise<void> {
   const file = writer.stream(MISSING_HISTORIES_CSV);
-  await file.write(csvLine(['approval_id', 'reason']));
-  for (const m of [...missing].sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0))) await file.write(csvLine([m.id, m.reason]));
+  await file.write(approvalsCsvLine(['approval_id', 'reason']));
+  for (const m of [...missing].sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0))) await file.write(approvalsCsvLine([m.id, m.reason]));
   await file.close();
 }
 
@@ -219,6 +220,7 @@ export interface ReplayVerdict {
  */
 export async function replayBundleHistories(dir: string, paths: readonly string[], options: { workflowsPath?: string } = {}): Promise<ReplayVerdict[]> {
   const verdicts = new Map<string, ReplayVerdict>();
+  const inconsistent = new Map<string, string>();
   if (paths.length === 0) return [];
   const quiet = new DefaultLogger('ERROR', () => {});
   const workflowBundle = await bundleWorkflowCode({ workflowsPath: options.workflowsPath ?? APPROVAL_WORKFLOWS_PATH, logger: quiet });
@@ -240,17 +242,17 @@ export async function replayBundleHistories(dir: string, paths: readonly string[
         continue;
       }
       const findings = historyFindings(json as HistoryJson);
-      if (findings.length > 0) {
-        verdicts.set(path, { path, ok: false, error: `inconsistent history: ${findings.join('; ')}` });
-        continue;
-      }
+      if (findings.length > 0) inconsistent.set(path, `inconsistent history: ${findings.join('; ')}`);
+      // replayed all the same: its verdict names what replay finds as well
       // the path is the replay's workflow id: unique per file, and how its result is found
       yield { workflowId: path, history };
     }
   }
 
   for await (const result of Worker.runReplayHistories({ workflowBundle, replayName: 'vecgate-evidence-verify' }, histories())) {
-    verdicts.set(result.workflowId, result.error ? { path: result.workflowId, ok: false, error: replayErrorText(result.error) } : { path: result.workflowId, ok: true });
+    const path = result.workflowId;
+    const errors = [result.error ? replayErrorText(result.error) : undefined, inconsistent.get(path)].filter((e): e is string => e !== undefined);
+    verdicts.set(path, errors.length > 0 ? { path, ok: false, error: errors.join('; ') } : { path, ok: true });
   }
   return paths.map((path) => verdicts.get(path) ?? { path, ok: false, error: 'not replayed' });
 }
