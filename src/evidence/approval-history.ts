@@ -3,6 +3,7 @@ import { cut } from '../approval/rendering';
 import {
   APPROVAL_WORKFLOW_TYPE,
   REQUEST_RENDERING_MAX_CHARS,
+  SEARCH_ATTRIBUTES,
   type ApprovalRequest,
   type ApprovalState,
   type ClaimInput,
@@ -94,6 +95,8 @@ export interface ReadHistory {
   final?: ApprovalState;
   /** why it failed or was terminated, canceled or timed out */
   closeReason?: string;
+  /** the last status the history records: an update's answer, or the outcome the workflow indexed (VecgateOutcome) */
+  lastStatus?: string;
 }
 
 const CLOSE_EVENTS: Array<[string, WorkflowOutcome]> = [
@@ -139,8 +142,17 @@ export function readHistory(history: HistoryJson): ReadHistory {
       if (event.eventTime) update.completedAt = event.eventTime;
       const success = get(completed, 'outcome', 'success');
       if (success) update.result = firstPayload(success);
+      const status = text(get(update.result, 'state', 'status')) ?? text(get(update.result, 'status'));
+      if (status) read.lastStatus = status;
       const failure = get(completed, 'outcome', 'failure');
       if (failure) update.failure = text(get(failure, 'message')) ?? 'failed';
+      continue;
+    }
+    const upsert = event.upsertWorkflowSearchAttributesEventAttributes;
+    if (upsert) {
+      // a running approval that expired (or whose grant did) says so here before it completes
+      const status = text(decodePayload(get(upsert, 'searchAttributes', 'indexedFields', SEARCH_ATTRIBUTES.outcome)));
+      if (status) read.lastStatus = status;
       continue;
     }
     for (const [key, outcome] of CLOSE_EVENTS) {
@@ -200,7 +212,7 @@ export function approvalRecordOf(history: HistoryJson, ids: { workflowId?: strin
   const record: ApprovalRecord = {
     workflowId: read.workflowId ?? ids.workflowId ?? request?.approvalId ?? '',
     runId: read.runId ?? ids.runId ?? '',
-    status: read.outcome === 'completed' || read.outcome === 'running' ? (state?.status ?? 'pending') : read.outcome,
+    status: read.outcome === 'completed' ? (state?.status ?? 'pending') : read.outcome === 'running' ? (read.lastStatus ?? state?.status ?? 'pending') : read.outcome,
     workflowOutcome: read.outcome,
     ...(read.closeReason ? { closeReason: read.closeReason } : {}),
     ...(read.startedAt ? { startedAt: read.startedAt } : {}),

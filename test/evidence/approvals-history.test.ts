@@ -127,6 +127,13 @@ describe('an approval row is derived from the history alone', () => {
     expect(record).toMatchObject({ status: 'pending', workflowOutcome: 'running', decisions: [{ subject: 'user-bob', decision: 'approve' }] });
     expect(historyFindings(running)).toEqual([]);
   });
+
+  test('a running approval that expired says so before it completes: the outcome it indexed', () => {
+    const history = recorded('expired');
+    const running = { events: history.events.slice(0, history.events.findIndex((e) => e.upsertWorkflowSearchAttributesEventAttributes) + 1) };
+    expect(approvalRecordOf(running)).toMatchObject({ status: 'expired', workflowOutcome: 'running', decisions: [] });
+    expect(approvalRecordOf({ events: running.events.slice(0, -1) })).toMatchObject({ status: 'pending', workflowOutcome: 'running' });
+  });
 });
 
 describe('an edited history is found out by its own events', () => {
