@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Client } from '@temporalio/client';
-import { bundleWorkflowCode, DefaultLogger, Worker, type History as ReplayHistory } from '@temporalio/worker';
+import { bundleWorkflowCode, DefaultLogger, Runtime, Worker, type History as ReplayHistory } from '@temporalio/worker';
 import { stringify } from 'csv-stringify/sync';
 import { APPROVAL_WORKFLOWS_PATH } from '../approval/worker';
 import type { Config } from '../config/schema';
@@ -222,6 +222,7 @@ export async function replayBundleHistories(dir: string, paths: readonly string[
   const verdicts = new Map<string, ReplayVerdict>();
   const inconsistent = new Map<string, string>();
   if (paths.length === 0) return [];
+  quietRuntime();
   const quiet = new DefaultLogger('ERROR', () => {});
   const workflowBundle = await bundleWorkflowCode({ workflowsPath: options.workflowsPath ?? APPROVAL_WORKFLOWS_PATH, logger: quiet });
 
@@ -255,6 +256,19 @@ export async function replayBundleHistories(dir: string, paths: readonly string[
     verdicts.set(path, errors.length > 0 ? { path, ok: false, error: errors.join('; ') } : { path, ok: true });
   }
   return paths.map((path) => verdicts.get(path) ?? { path, ok: false, error: 'not replayed' });
+}
+
+/**
+ * A history that fails replay makes Temporal's core log the failed workflow task as a warning, and
+ * the verdict already names it: in a process that has no Temporal runtime yet (the verify command)
+ * only errors are printed. A runtime the caller installed keeps its own logging.
+ */
+function quietRuntime(): void {
+  try {
+    Runtime.install({ logger: new DefaultLogger('ERROR'), telemetryOptions: { logging: { filter: { core: 'ERROR', other: 'ERROR' }, forward: {} } } });
+  } catch {
+    // already installed or in use
+  }
 }
 
 /** The replayer's error, cut to the sentence that says what differed. */
