@@ -208,6 +208,14 @@ describe('approvals are exported as replayable histories and one csv row each', 
     expect(exported.summary.valuesMasked).toBeGreaterThan(0);
   });
 
+  test('with --unmasked the request\'s values are exported as recorded', async () => {
+    const writer = new BundleWriter(join(mkdtempSync(join(tmpdir(), 'vecgate-evidence-')), 'bundle'));
+    const summary = await exportApprovals({ config, temporal: { client, namespace: 'default' }, from: started, to: new Date(), expectedApprovalIds: new Set([ids.executed]), unmasked: true }, writer);
+    const rows = parse(readFileSync(join(writer.dir, APPROVALS_CSV)), { columns: true }) as Row[];
+    expect(rows.find((r) => r.workflow_id === ids.executed)?.reason).toBe('evidence sample for jane.doe@corp.example');
+    expect(summary.valuesMasked).toBe(0);
+  });
+
   test('one history per run, named by workflow id and run id; an approval without a workflow is reported missing', () => {
     for (const id of Object.values(ids)) expect(historyFilesOf(id)).toEqual([expect.stringMatching(new RegExp(`^approvals/histories/${id}__[0-9a-f-]{36}\\.json$`))]);
     expect(exported.summary).toMatchObject({ temporalReached: true, missingHistories: [NEVER_STARTED] });
