@@ -57,6 +57,9 @@ export function approvalsQuery(from: Date, to: Date): string {
   return `WorkflowType = '${APPROVAL_WORKFLOW_TYPE}' AND StartTime <= '${to.toISOString()}' AND (CloseTime >= '${from.toISOString()}' OR ExecutionStatus = 'Running')`;
 }
 
+/** Spreadsheets (Excel) read a csv as UTF-8 only when it starts with a byte order mark: names keep their accents. */
+const UTF8_BOM = '\ufeff';
+
 /** One csv line; a cell a spreadsheet would run as a formula (=, +, -, @ ...) is escaped with a quote. */
 export const approvalsCsvLine = (cells: readonly string[]): string => stringify([cells], { escape_formulas: true, record_delimiter: 'unix' });
 const sha256Hex = (value: string): string => createHash('sha256').update(value, 'utf8').digest('hex');
@@ -65,7 +68,7 @@ export async function exportApprovals(options: ApprovalsExportOptions, writer: B
   const maskText = options.unmasked ? undefined : maskTextOf(maskerOf(options));
   const tally = new Tally(options.summaryRows ?? DEFAULT_SUMMARY_ROWS);
   const csv = writer.stream(APPROVALS_CSV);
-  await csv.write(approvalsCsvLine(APPROVALS_CSV_COLUMNS));
+  await csv.write(`${UTF8_BOM}${approvalsCsvLine(APPROVALS_CSV_COLUMNS)}`);
 
   const missing: Array<{ id: string; reason: string }> = [];
   let reached = options.temporal !== undefined;
@@ -132,7 +135,7 @@ async function writeHistory(
 
 async function writeMissing(writer: BundleWriter, missing: Array<{ id: string; reason: string }>): Promise<void> {
   const file = writer.stream(MISSING_HISTORIES_CSV);
-  await file.write(approvalsCsvLine(['approval_id', 'reason']));
+  await file.write(`${UTF8_BOM}${approvalsCsvLine(['approval_id', 'reason'])}`);
   for (const m of [...missing].sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0))) await file.write(approvalsCsvLine([m.id, m.reason]));
   await file.close();
 }

@@ -171,7 +171,7 @@ describe('approvals are exported as replayable histories and one csv row each', 
       { config, temporal: { client, namespace: 'default' }, from: started, to: new Date(), expectedApprovalIds: new Set([ids.executed, ids.denied, ids.expired, NEVER_STARTED]), unmasked: false },
       writer,
     );
-    const rows = parse(readFileSync(join(dir, APPROVALS_CSV)), { columns: true }) as Row[];
+    const rows = parse(readFileSync(join(dir, APPROVALS_CSV)), { columns: true, bom: true }) as Row[];
     exported = { dir, summary, rows, files: writer.files().map((f) => f.path) };
   }, 90_000);
 
@@ -211,7 +211,7 @@ describe('approvals are exported as replayable histories and one csv row each', 
   test('with --unmasked the request\'s values are exported as recorded', async () => {
     const writer = new BundleWriter(join(mkdtempSync(join(tmpdir(), 'vecgate-evidence-')), 'bundle'));
     const summary = await exportApprovals({ config, temporal: { client, namespace: 'default' }, from: started, to: new Date(), expectedApprovalIds: new Set([ids.executed]), unmasked: true }, writer);
-    const rows = parse(readFileSync(join(writer.dir, APPROVALS_CSV)), { columns: true }) as Row[];
+    const rows = parse(readFileSync(join(writer.dir, APPROVALS_CSV)), { columns: true, bom: true }) as Row[];
     expect(rows.find((r) => r.workflow_id === ids.executed)?.reason).toBe('evidence sample for jane.doe@corp.example');
     expect(summary.valuesMasked).toBe(0);
   });
@@ -220,7 +220,7 @@ describe('approvals are exported as replayable histories and one csv row each', 
     for (const id of Object.values(ids)) expect(historyFilesOf(id)).toEqual([expect.stringMatching(new RegExp(`^approvals/histories/${id}__[0-9a-f-]{36}\\.json$`))]);
     expect(exported.summary).toMatchObject({ temporalReached: true, missingHistories: [NEVER_STARTED] });
     expect(exported.summary.total).toBe(exported.rows.length);
-    expect(parse(readFileSync(join(exported.dir, MISSING_HISTORIES_CSV)), { columns: true })).toEqual([{ approval_id: NEVER_STARTED, reason: expect.stringContaining('retention expired') }]);
+    expect(parse(readFileSync(join(exported.dir, MISSING_HISTORIES_CSV)), { columns: true, bom: true })).toEqual([{ approval_id: NEVER_STARTED, reason: expect.stringContaining('retention expired') }]);
   });
 
   test('every exported history of the run replays against the workflow code', async () => {
@@ -265,6 +265,6 @@ describe('approvals are exported as replayable histories and one csv row each', 
     const summary = await exportApprovals({ config, temporal: undefined, from: started, to: new Date(), expectedApprovalIds: new Set([ids.executed, NEVER_STARTED]), unmasked: false }, writer);
     expect(summary).toMatchObject({ temporalReached: false, total: 0, rows: [], missingHistories: [ids.executed, NEVER_STARTED].sort() });
     expect(writer.files().map((f) => f.path)).toEqual([APPROVALS_CSV, MISSING_HISTORIES_CSV]);
-    expect(readFileSync(join(writer.dir, APPROVALS_CSV), 'utf8').trim().split('\n')).toHaveLength(1);
+    expect(readFileSync(join(writer.dir, APPROVALS_CSV), 'utf8').trimEnd().split('\n')).toEqual([expect.stringMatching(/^\ufeffworkflow_id,run_id,status,/)]);
   });
 });
