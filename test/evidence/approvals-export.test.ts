@@ -267,4 +267,17 @@ describe('approvals are exported as replayable histories and one csv row each', 
     expect(writer.files().map((f) => f.path)).toEqual([APPROVALS_CSV, MISSING_HISTORIES_CSV]);
     expect(readFileSync(join(writer.dir, APPROVALS_CSV), 'utf8').trimEnd().split('\n')).toEqual([expect.stringMatching(/^\ufeffworkflow_id,run_id,status,/)]);
   });
+
+  test('Temporal not answering: approvals are not evidenced, and the reason names it', async () => {
+    // no retries, so the test does not wait out the client's backoff
+    const unreachable = Connection.lazy({ address: '127.0.0.1:1', interceptors: [] });
+    try {
+      const writer = new BundleWriter(join(mkdtempSync(join(tmpdir(), 'vecgate-evidence-')), 'bundle'));
+      const summary = await exportApprovals({ config, temporal: { client: new Client({ connection: unreachable, namespace: 'default' }), namespace: 'default' }, from: started, to: new Date(), expectedApprovalIds: new Set([ids.denied]), unmasked: false }, writer);
+      expect(summary).toMatchObject({ temporalReached: false, total: 0, missingHistories: [ids.denied] });
+      expect(parse(readFileSync(join(writer.dir, MISSING_HISTORIES_CSV)), { columns: true, bom: true })).toEqual([{ approval_id: ids.denied, reason: expect.stringMatching(/^Temporal was not reached \(.+\)/) }]);
+    } finally {
+      await unreachable.close();
+    }
+  });
 });
