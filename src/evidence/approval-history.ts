@@ -462,8 +462,9 @@ export function historyFindings(history: HistoryJson): string[] {
   const read = readHistory(history);
   const findings: string[] = [];
   if (read.workflowType !== APPROVAL_WORKFLOW_TYPE) findings.push(`the workflow type is ${read.workflowType ?? 'missing'}, not ${APPROVAL_WORKFLOW_TYPE}`);
-  if (!read.request) findings.push('the workflow input (the approval request) is missing or not JSON');
   const final = read.final;
+  // a workflow started with a malformed request fails at once and has nothing to compare
+  if (!read.request && final) findings.push('the workflow input (the approval request) is missing or not JSON');
   if (read.outcome === 'completed' && !final) findings.push('the workflow completed without a readable result');
   if (!final || !read.request) return findings;
 

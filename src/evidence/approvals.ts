@@ -76,42 +76,50 @@ export async function exportApprovals(options: ApprovalsExportOptions, writer: B
     for (const id of options.expectedApprovalIds) missing.push({ id, reason: 'Temporal is not configured or was not reached: no history exported' });
   } else {
     const { client } = options.temporal;
-    const exportOne = async (workflowId: string, runId: string | undefined): Promise<void> => {
-      const history = historyToJson(await client.workflow.getHandle(workflowId, runId).fetchHistory());
-      await writeHistory(history, workflowId, runId, { writer, csv, tally, maskText });
+    const out = { writer, csv, tally, maskText };
+    /** undefined when Temporal has no such history (retention removed it, or it never was) */
+    const fetch = async (workflowId: string, runId: string | undefined): Promise<HistoryJson | undefined> => {
+      try {
+        return historyToJson(await client.workflow.getHandle(workflowId, runId).fetchHistory());
+      } catch (err) {
+        if (isNotFound(err)) return undefined;
+        throw err;
+      }
     };
-    const seen = new Set<string>();
+    const exported = new Set<string>();
+    let listed = 0;
     let batch: Array<{ workflowId: string; runId: string }> = [];
     const flush = async () => {
-      // fetched together, written in order
-      const histories = await Promise.all(batch.map(async (b) => ({ ...b, history: historyToJson(await client.workflow.getHandle(b.workflowId, b.runId).fetchHistory()) })));
+      // fetched together, written in listing order
+      const histories = await Promise.all(batch.map(async (b) => ({ ...b, history: await fetch(b.workflowId, b.runId) })));
       batch = [];
-      for (const h of histories) await writeHistory(h.history, h.workflowId, h.runId, { writer, csv, tally, maskText });
+      for (const { workflowId, runId, history } of histories) {
+        if (!history) continue;
+        await writeHistory(history, workflowId, runId, out);
+        exported.add(workflowId);
+      }
     };
     try {
       for await (const info of client.workflow.list({ query: approvalsQuery(options.from, options.to) })) {
-        seen.add(info.workflowId);
+        listed++;
         batch.push({ workflowId: info.workflowId, runId: info.runId });
         if (batch.length >= FETCH_BATCH) await flush();
       }
       await flush();
     } catch (err) {
       // Temporal not answering the first page means approvals are not evidenced; a failure later is an export failure
-      if (tally.total > 0 || seen.size > 0) throw err;
+      if (listed > 0) throw err;
       reached = false;
       for (const id of options.expectedApprovalIds) missing.push({ id, reason: `Temporal was not reached (${errorText(err)}): no history exported` });
     }
     if (reached) {
       // The trail names these but the listing did not return them (closed before the period, or
-      // visibility behind): fetched by id; not found means the history is gone or never was.
+      // visibility behind): fetched by id, the latest run; not found means the history is gone or never was.
       for (const id of options.expectedApprovalIds) {
-        if (seen.has(id)) continue;
-        try {
-          await exportOne(id, undefined);
-        } catch (err) {
-          if (!isNotFound(err)) throw err;
-          missing.push({ id, reason: 'no workflow history in Temporal: retention expired, or the approval was never started' });
-        }
+        if (exported.has(id)) continue;
+        const history = await fetch(id, undefined);
+        if (history) await writeHistory(history, id, undefined, out);
+        else missing.push({ id, reason: 'no workflow history in Temporal: retention expired, or the approval was never started' });
       }
     }
   }
