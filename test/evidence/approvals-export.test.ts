@@ -15,6 +15,7 @@ import { configSchema, type Config } from '../../src/config/schema';
 import { FakeSlack } from '../../src/devstack/fake-slack';
 import { interactiveBody, postSigned } from '../../src/devstack/slack-signing';
 import { decodePayload } from '../../src/evidence/approval-history';
+import { APPROVAL_WORKFLOW_TYPE } from '../../workflows/approval-contract';
 import { APPROVALS_CSV, exportApprovals, MISSING_HISTORIES_CSV, replayBundleHistories } from '../../src/evidence/approvals';
 import { BundleWriter } from '../../src/evidence/bundle';
 import type { HistoryJson } from '../../src/evidence/history-json';
@@ -122,7 +123,7 @@ describe('approvals are exported as replayable histories and one csv row each', 
       return s.status === status && s.closedAt !== undefined ? s : undefined;
     }).then(() => client.workflow.getHandle(approvalId).result());
 
-  const ids = { executed: '', denied: '', expired: '' };
+  const ids = { executed: '', denied: '', expired: '', malformed: `vecgate-malformed-${randomBytes(4).toString('hex')}` };
   let executedSha = '';
   let exported: { dir: string; summary: ApprovalsSummary; rows: Row[]; files: string[] };
   const rowOf = (id: string): Row => {
@@ -161,6 +162,10 @@ describe('approvals are exported as replayable histories and one csv row each', 
     expect(expiring.headers.get('x-vecgate-error')).toBe('APPROVAL_PENDING');
     ids.expired = String((await postedFor('evidence let it expire')).metadata?.event_payload.approval_id);
 
+    // what anyone who reaches Temporal can start: the workflow refuses it and fails
+    const malformed = await client.workflow.start(APPROVAL_WORKFLOW_TYPE, { taskQueue, workflowId: ids.malformed, args: [{ approvalId: ids.malformed }] });
+    await expect(malformed.result()).rejects.toThrow();
+
     await statusOf(ids.executed, 'executed', 10_000);
     await statusOf(ids.denied, 'denied', 10_000);
     await statusOf(ids.expired, 'expired', 20_000);
@@ -188,6 +193,10 @@ describe('approvals are exported as replayable histories and one csv row each', 
     expect(rowOf(ids.denied)).toMatchObject({ status: 'denied', approvers: `${CAROL.email} (${CAROL.subject})`, execution_status: '' });
     expect(rowOf(ids.denied).decisions).toMatch(/ deny by carol@example\.test .*: not for this quarter$/);
     expect(rowOf(ids.expired)).toMatchObject({ status: 'expired', approvers: '', decisions: '', grant_issued_at: '', execution_status: '' });
+  });
+
+  test('a workflow started with a malformed request is listed as failed, with the reason', () => {
+    expect(rowOf(ids.malformed)).toMatchObject({ status: 'failed', workflow_outcome: 'failed', requester: '', close_reason: expect.stringContaining('malformed') });
   });
 
   test('personal data in the request is masked in the csv and the history; who approved is not', () => {
