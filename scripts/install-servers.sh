@@ -55,6 +55,8 @@ install_ferretdb() {
 # Debian packages the tests use as real peers: rsyslog (with TLS) for the syslog audit sink.
 install_debian_packages() {
   local missing=()
+  # headless Chromium prints report.pdf (evidence export --pdf) and opens report.html in the tests
+  dpkg -s chromium >/dev/null 2>&1 || missing+=(chromium)
   dpkg -s rsyslog >/dev/null 2>&1 || missing+=(rsyslog)
   dpkg -s rsyslog-gnutls >/dev/null 2>&1 || missing+=(rsyslog-gnutls)
   command -v openssl >/dev/null 2>&1 || missing+=(openssl)

@@ -15,7 +15,7 @@ export interface ExportFlags {
   pdf?: boolean;
 }
 
-export async function evidenceExport(config: Config, flags: ExportFlags, deps: { clock: Clock; temporalApiKey?: string; log: (line: string) => void }): Promise<{ result: ExportResult; text: string }> {
+export async function evidenceExport(config: Config, flags: ExportFlags, deps: { clock: Clock; temporalApiKey?: string; maskingTokenKey?: Buffer; log: (line: string) => void }): Promise<{ result: ExportResult; text: string }> {
   const from = parseDate(flags.from, '--from');
   const to = parseDate(flags.to, '--to');
   const result = await exportEvidence({
@@ -29,6 +29,7 @@ export async function evidenceExport(config: Config, flags: ExportFlags, deps: {
     pdf: flags.pdf ?? false,
     clock: deps.clock,
     ...(deps.temporalApiKey ? { temporalApiKey: deps.temporalApiKey } : {}),
+    ...(deps.maskingTokenKey ? { maskingTokenKey: deps.maskingTokenKey } : {}),
     log: deps.log,
   });
   const s = result.summary;

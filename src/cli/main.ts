@@ -170,8 +170,8 @@ evidence
   .option('--unmasked', 'keep personal data in renderings and histories unmasked (recorded in the manifest)')
   .option('--pdf', 'also print report.pdf with headless Chromium')
   .action(async (opts: ExportFlags & { config: string }) => {
-    const { config, temporalApiKey } = loadConfigFile(opts.config, env);
-    const { text } = await evidenceExport(config, opts, { clock: systemClock, ...(temporalApiKey ? { temporalApiKey } : {}), log: (line) => process.stderr.write(`${line}\n`) });
+    const { config, temporalApiKey, maskingTokenKey } = loadConfigFile(opts.config, env);
+    const { text } = await evidenceExport(config, opts, { clock: systemClock, ...(temporalApiKey ? { temporalApiKey } : {}), ...(maskingTokenKey ? { maskingTokenKey } : {}), log: (line) => process.stderr.write(`${line}\n`) });
     process.stdout.write(text);
   });
 evidence

@@ -29,6 +29,8 @@ import { bucketFor, TrailTally } from './trail-tally';
 export interface ExportOptions {
   config: Config;
   temporalApiKey?: string;
+  /** the masking token style's key (LoadedConfig.maskingTokenKey), for renderings masked with tokens */
+  maskingTokenKey?: Buffer;
   from: Date;
   to: Date;
   out: string;
@@ -83,7 +85,7 @@ export async function exportEvidence(options: ExportOptions): Promise<ExportResu
   let approvals;
   try {
     approvals = await exportApprovals(
-      { config, temporal: temporal ? { client: temporal.client, namespace: config.approvals?.temporal.namespace ?? 'default' } : undefined, from, to, expectedApprovalIds: trail.approvalIds, unmasked: options.unmasked ?? false },
+      { config, temporal: temporal ? { client: temporal.client, namespace: config.approvals?.temporal.namespace ?? 'default' } : undefined, from, to, expectedApprovalIds: trail.approvalIds, unmasked: options.unmasked ?? false, ...(options.maskingTokenKey ? { maskingTokenKey: options.maskingTokenKey } : {}) },
       writer,
     );
   } finally {

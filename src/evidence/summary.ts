@@ -78,6 +78,8 @@ export interface ApprovalsSummary {
   missingHistories: string[];
   /** false when Temporal could not be reached: the bundle then says approvals are not evidenced */
   temporalReached: boolean;
+  /** values masked in the exported histories and approvals.csv (0 with --unmasked) */
+  valuesMasked?: number;
 }
 
 export interface ApprovalRow {
