@@ -28,13 +28,14 @@ const scratch = mkdtempSync(join(tmpdir(), 'vecgate-evidence-'));
 const evidenceKey = join(scratch, 'evidence.pem');
 writeFileSync(evidenceKey, generateKeyPairSync('ed25519').privateKey.export({ format: 'pem', type: 'pkcs8' }));
 
-function exportConfig(database: string, checkpointDir: string) {
+function exportConfig(database: string, checkpointDir: string, extra: Record<string, unknown> = {}) {
   const yaml = stringify({
     identity: { issuer: 'http://idp.example', audience: 'vecgate' },
     connections: [{ name: 'demo', dialect: 'chroma', upstream: 'http://127.0.0.1:8000' }],
     policy: { rules: [] },
     audit: { mongodbUri: testStack().mongoUri, database, checkpoints: { keyFile: checkpointKeyFile(), dir: checkpointDir } },
     evidence: { keyFile: evidenceKey, keyName: 'test/evidence' },
+    ...extra,
   });
   return parseConfig(yaml, 'export config', {}).config;
 }
@@ -193,6 +194,18 @@ describe('vecgate evidence export of a real run, and its offline verification', 
     const pemFile = join(scratch, 'evidence.pub');
     writeFileSync(pemFile, pem);
     expect((await verifyBundle(out, { key: pemFile })).ok).toBe(true);
+  });
+
+  test('with Temporal configured the approvals section is evidenced, and --pdf adds the printed report to the signed files', async () => {
+    const decider = generateKeyPairSync('ed25519').publicKey.export({ format: 'pem', type: 'spki' }).toString();
+    const withTemporal = exportConfig(database, checkpointDir, { approvals: { temporal: { address: testStack().temporalAddress }, deciderPublicKeys: [decider] } });
+    const out2 = join(scratch, 'bundle-with-approvals');
+    const r = await exportEvidence({ config: withTemporal, from: started, to: new Date(), out: out2, pdf: true, clock: systemClock });
+    expect(r.summary.approvals.temporalReached).toBe(true);
+    expect(r.manifest.files.map((f) => f.path)).toContain('report.pdf');
+    expect(readFileSync(join(out2, 'report.pdf')).subarray(0, 5).toString()).toBe('%PDF-');
+    const v = await verifyBundle(out2);
+    expect(v.problems).toEqual([]);
   });
 
   test.each<[string, () => Parameters<typeof exportEvidence>[0], RegExp]>([
