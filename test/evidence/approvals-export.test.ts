@@ -18,6 +18,10 @@ import { decodePayload } from '../../src/evidence/approval-history';
 import { APPROVAL_WORKFLOW_TYPE } from '../../workflows/approval-contract';
 import { APPROVALS_CSV, exportApprovals, MISSING_HISTORIES_CSV, replayBundleHistories } from '../../src/evidence/approvals';
 import { BundleWriter } from '../../src/evidence/bundle';
+import { exportEvidence } from '../../src/evidence/export';
+import { verifyBundle } from '../../src/evidence/verify-bundle';
+import { checkpointKeyFile } from '../integration/support/gateway';
+import { generateKeyPairSync } from 'node:crypto';
 import type { HistoryJson } from '../../src/evidence/history-json';
 import type { ApprovalsSummary } from '../../src/evidence/summary';
 import { EVENTS_PATH } from '../../slack-app';
@@ -60,6 +64,10 @@ describe('approvals are exported as replayable histories and one csv row each', 
   // short deadlines: the expired path takes seconds, not an hour
   const rules = TEST_RULES.map((r) => (r.id === 'scientists-bulk-review' ? { ...r, approval: { approverGroups: ['data-stewards'], timeoutSeconds: 10, usableForSeconds: 30, reasonRequired: true } } : r));
   const masking = { rules: [{ id: 'contacts', connections: ['demo'], detectors: ['email'] }] };
+  // gateway and worker write one audit store, as in production: the whole run's bundle is exported from it
+  const auditDatabase = `vecgate_ev_${randomBytes(3).toString('hex')}`;
+  const scratch = mkdtempSync(join(tmpdir(), 'vecgate-ev-run-'));
+  const checkpoints = { keyFile: checkpointKeyFile(), dir: join(scratch, 'checkpoints'), everySeconds: 1 };
   const approvals = () => ({
     temporal: { address: testStack().temporalAddress, namespace: 'default', taskQueue },
     deciderPublicKeys: [DECIDER.publicKeyPem],
@@ -82,26 +90,29 @@ describe('approvals are exported as replayable histories and one csv row each', 
       identity: { issuer: testStack().oidcIssuer, audience: 'vecgate' },
       connections: [{ name: 'demo', dialect: 'chroma', upstream: testStack().chromaUrl }],
       policy: { rules },
-      audit: { mongodbUri: testStack().mongoUri, database: `vecgate_ev_${randomBytes(3).toString('hex')}`, spool: { dir: mkdtempSync(join(tmpdir(), 'vecgate-ev-office-')) }, leaseSeconds: 3 },
+      audit: { mongodbUri: testStack().mongoUri, database: auditDatabase, spool: { dir: mkdtempSync(join(tmpdir(), 'vecgate-ev-office-')) }, leaseSeconds: 3, checkpoints },
       masking,
       approvals: approvals(),
     });
     const workflowBundle = await bundleWorkflowCode({ workflowsPath: APPROVAL_WORKFLOWS_PATH, logger: captureRuntimeLogs().logger });
     office = await startBackOffice({ config, secrets: { botToken: BOT_TOKEN, signingSecret: SIGNING_SECRET, decisionSigningKey: DECIDER.privateKeyPem }, clock: systemClock, logger: pino({ level: 'silent' }), workflowBundle });
-    gw = await startTestGateway({ policy: rules, approvals: approvals(), masking });
+    gw = await startTestGateway({ policy: rules, approvals: approvals(), masking, database: auditDatabase, audit: { checkpoints } });
     alice = await tokenFor('alice');
     connection = await Connection.connect({ address: testStack().temporalAddress });
     client = new Client({ connection, namespace: 'default' });
     const carol = new ChromaClient({ host: gw.host, port: gw.port, headers: { authorization: `Bearer ${await tokenFor('carol')}` } });
     const c = await carol.createCollection({ name, embeddingFunction: NO_EMBEDDING });
-    await c.add({ ids: ['e1', 'e2'], embeddings: [[1, 0], [0, 1]], documents: ['one', 'two'] });
+    await c.add({ ids: ['e1', 'e2'], embeddings: [[1, 0], [0, 1]], documents: ['one', 'write to jane.doe@corp.example'] });
     collectionId = c.id;
   }, 120_000);
 
+  let stopped = false;
   afterAll(async () => {
     await connection?.close();
-    await gw?.close();
-    await office?.stop();
+    if (!stopped) {
+      await gw?.close();
+      await office?.stop();
+    }
     await slack?.stop();
   });
 
@@ -289,4 +300,37 @@ describe('approvals are exported as replayable histories and one csv row each', 
       await unreachable.close();
     }
   });
+
+  test('the whole run exports as one bundle that verifies: allowed, denied, masked, approved and executed, denied by the approver, expired', async () => {
+    const alice = new ChromaClient({ host: gw.host, port: gw.port, headers: { authorization: `Bearer ${await tokenFor('alice')}` } });
+    const docs = await alice.getCollection({ name, embeddingFunction: NO_EMBEDDING });
+    const read = await docs.get({ ids: ['e1', 'e2'], include: ['documents'] as never });
+    expect(read.documents).toEqual(['one', 'write to [EMAIL]']);
+    await expect(alice.createCollection({ name: `secret-${randomBytes(3).toString('hex')}`, embeddingFunction: NO_EMBEDDING })).rejects.toThrow();
+    // stopped, both write their last checkpoint: the export needs only MongoDB and Temporal
+    stopped = true;
+    await gw.close();
+    await office.stop();
+
+    const evidenceKey = join(scratch, 'evidence.pem');
+    writeFileSync(evidenceKey, generateKeyPairSync('ed25519').privateKey.export({ format: 'pem', type: 'pkcs8' }));
+    const out = join(scratch, 'bundle');
+    const result = await exportEvidence({ config: { ...config, evidence: { keyFile: evidenceKey, keyName: 'test/evidence' } }, from: started, to: new Date(Date.now() + 1000), out, clock: systemClock });
+
+    const { trail, approvals: held } = result.summary;
+    expect(trail.verdict).toBe('ok');
+    expect(trail.instances).toHaveLength(2); // the gateway's chain and the worker's (approvers' clicks)
+    expect(trail.byDecision).toEqual(expect.arrayContaining([{ key: 'allow', count: expect.any(Number) }, { key: 'deny', count: expect.any(Number) }, { key: 'review', count: expect.any(Number) }]));
+    expect(trail.denials).toEqual(expect.arrayContaining([expect.objectContaining({ principal: 'u-1001-alice', ruleId: 'no-secrets-for-scientists', code: 'POLICY_DENIED' })]));
+    expect(trail.masking.valuesMasked).toBeGreaterThan(0);
+    expect(held.temporalReached).toBe(true);
+    expect(held.missingHistories).toEqual([]);
+    const statusOfRow = (id: string) => held.rows.find((r) => r.approvalId === id)?.status;
+    expect([statusOfRow(ids.executed), statusOfRow(ids.denied), statusOfRow(ids.expired)]).toEqual(['executed', 'denied', 'expired']);
+    expect(readFileSync(join(out, 'report.html'), 'utf8')).toContain(ids.executed);
+
+    const verdict = await verifyBundle(out, { key: result.manifest.signature.fingerprint });
+    expect(verdict.problems).toEqual([]);
+    expect(verdict.ok).toBe(true);
+  }, 180_000);
 });
