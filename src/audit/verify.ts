@@ -1,13 +1,13 @@
 import type { Collection, Db } from 'mongodb';
 import { ChainVerifier, type Finding, type StoredEvent, type TrustedCheckpoint } from './chain-verifier';
 import type { NoteVerifier } from './checkpoint';
-import { notesInDirectory, readCheckpoint, type CheckpointRecord } from './checkpoint-store';
+import { notesInDirectory, readCheckpoint, type CheckpointNote, type CheckpointRecord } from './checkpoint-store';
 import type { InstanceDoc } from './instance-lease';
 
 /**
  * `vecgate audit verify`: every instance's chain, event by event, against the checkpoints signed
- * for it, read from MongoDB and from the checkpoint directory (the copy MongoDB credentials cannot
- * reach). Streams the events, so memory stays flat however long the trail.
+ * for it, read from MongoDB, from the checkpoint directory and from the bucket (the copies MongoDB
+ * credentials cannot reach). Streams the events, so memory stays flat however long the trail.
  */
 
 type TrailEvent = StoredEvent & { instanceId: string; time: Date };
@@ -15,6 +15,8 @@ type TrailEvent = StoredEvent & { instanceId: string; time: Date };
 export interface VerifyOptions {
   collection: string;
   checkpointDir: string | undefined;
+  /** every version of every note in the checkpoint bucket (notesInBucket), when one is configured */
+  bucketNotes?: readonly CheckpointNote[];
   verifiers: readonly NoteVerifier[];
   /** only findings that touch events in this period are reported (the chains are still checked whole) */
   from?: Date;
@@ -45,6 +47,7 @@ export async function verifyTrail(db: Db, options: VerifyOptions): Promise<Verif
   const read = [
     ...fromMongo.map((c) => readCheckpoint(c.note, options.verifiers, `mongodb:${c.instanceId}/${c.size}`)),
     ...(options.checkpointDir ? notesInDirectory(options.checkpointDir).map((n) => readCheckpoint(n.note, options.verifiers, `dir:${n.source}`)) : []),
+    ...(options.bucketNotes ?? []).map((n) => readCheckpoint(n.note, options.verifiers, n.source)),
   ];
   const known = (await db.collection<InstanceDoc>(`${options.collection}_instances`).find({}, { projection: { _id: 1 } }).toArray()).map((d) => d._id);
   const instances = [...new Set([...known, ...read.flatMap((c) => (c.ok ? [c.instanceId] : []))])].sort();
