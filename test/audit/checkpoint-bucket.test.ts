@@ -20,7 +20,7 @@ import type { CheckpointRecord } from '../../src/audit/checkpoint-store';
 import { trailSettingsFrom } from '../../src/audit/settings';
 import { openAuditTrail, type TrailSettings } from '../../src/audit/trail';
 import { verifyTrail } from '../../src/audit/verify';
-import { auditVerify } from '../../src/cli/audit';
+import { auditProve, auditVerify } from '../../src/cli/audit';
 import { systemClock } from '../../src/clock';
 import { parseConfig } from '../../src/config/load';
 import { defaultCacheDir, findProjectRoot, serverBinaries } from '../../src/devstack';
@@ -122,7 +122,9 @@ describe('checkpoints in an S3 bucket with Object Lock (moto S3 server)', () => 
     await writeTrail('gw-s3', bucketSettings('cp-lands'), 45);
 
     const inMongo = await db.collection<CheckpointRecord>('audit_events_checkpoints').find({ instanceId: 'gw-s3' }).sort({ size: 1 }).toArray();
-    expect(inMongo.map((c) => c.size)).toEqual(expect.arrayContaining([0, 20, 40, 45]));
+    // at start, every 20 events or so (counted per shipped batch), and at stop
+    expect(inMongo.length).toBeGreaterThanOrEqual(3);
+    expect(inMongo.map((c) => c.size)).toEqual(expect.arrayContaining([0, 45]));
     const stored = await versions(s3, 'cp-lands', 'vecgate/checkpoints/');
     expect(stored.map((v) => v.Key).sort()).toEqual(inMongo.map((c) => bucketKey('vecgate/checkpoints/', c)).sort());
     for (const c of inMongo) {
@@ -191,6 +193,10 @@ describe('checkpoints in an S3 bucket with Object Lock (moto S3 server)', () => 
     const cut = await auditVerify(loaded.config, {}, env);
     expect(cut.report.ok).toBe(false);
     expect(cut.report.instances[0]?.findings).toEqual(expect.arrayContaining([expect.objectContaining({ kind: 'truncated', from: 26, to: 30 })]));
+    // and prove still finds a signed checkpoint covering a request: the bucket's
+    const proof = await auditProve(loaded.config, 'v-3', true, env);
+    expect(proof.report).toMatchObject({ seq: 4, verified: true, checkpoint: { source: expect.stringMatching(/^s3:cp-verify\/checkpoints\/gw-v\//) } });
+    expect(proof.report.checkpoint.size).toBeGreaterThanOrEqual(4);
 
     // a note signed by another key, put into the bucket under a checkpoint's name
     const other = generateKeyPairSync('ed25519');
