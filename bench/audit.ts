@@ -165,7 +165,8 @@ async function main(): Promise<void> {
   try {
     const db = mongo.db(`vecgate_bench_audit_${Date.now()}`);
     await throughput(db);
-    await verifyAndStart(db);
+    // BENCH_VERIFY_EVENTS=0: throughput only (bench/audit-scale.ts measures verify and start-up at scale)
+    if (VERIFY_EVENTS > 0) await verifyAndStart(db);
     console.log(`  peak RSS of this process: ${(process.resourceUsage().maxRSS / 1024).toFixed(0)} MiB`);
   } finally {
     await mongo.close();

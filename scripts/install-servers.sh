@@ -9,6 +9,8 @@ TEMPORAL_CLI_VERSION=1.5.1
 TEMPORAL_TEST_SERVER_VERSION=1.40.0
 FERRETDB_VERSION=v1.24.2
 CHROMA_PYPI_VERSION=1.5.9
+# S3-compatible server with Object Lock for the checkpoint bucket tests (Apache-2.0; MinIO is AGPL)
+MOTO_VERSION=5.2.5
 
 cache="${VECGATE_CACHE:-$HOME/.cache/vecgate}"
 bin="$cache/bin"
@@ -87,8 +89,21 @@ install_chroma_pypi() {
   mv "$bin/chroma-python.tmp" "$bin/chroma-python"
 }
 
+install_moto() {
+  local venv="$cache/moto-venv-$MOTO_VERSION"
+  if ! "$venv/bin/python" -c 'import moto.server' >/dev/null 2>&1 || [ ! -x "$venv/bin/moto_server" ]; then
+    log "moto $MOTO_VERSION S3-compatible server (PyPI moto[server])"
+    rm -rf "$venv"
+    python3 -m venv "$venv"
+    "$venv/bin/pip" install --quiet --disable-pip-version-check --only-binary=:all: "moto[server]==$MOTO_VERSION"
+  fi
+  # the script's shebang names the venv's python, so a symlink runs inside the venv
+  ln -sf "$venv/bin/moto_server" "$bin/moto_server"
+}
+
 install_debian_packages
 install_temporal
 install_ferretdb
 install_chroma_pypi
+install_moto
 log "servers ready in $bin"

@@ -8,7 +8,7 @@ import { MongoClient } from 'mongodb';
 import type { Logger } from 'pino';
 import type { Clock } from '../clock';
 import type { ApprovalsConfig, Config } from '../config/schema';
-import { ConfigError } from '../config/load';
+import { ConfigError, type BucketCredentials } from '../config/load';
 import {
   createApproverDirectory,
   createSlackApp,
@@ -53,6 +53,8 @@ export interface BackOfficeOptions {
   logger: Logger;
   /** a bundle made once (tests); otherwise the worker bundles workflows/ at start */
   workflowBundle?: { code: string };
+  /** for the checkpoint bucket (audit.checkpoints.s3; LoadedConfig.checkpointBucketCredentials) */
+  checkpointBucketCredentials?: BucketCredentials;
 }
 
 /** Reads the worker's secrets once, naming the variable (or file) and the key when one is missing. */
@@ -155,7 +157,8 @@ export async function startBackOffice(options: BackOfficeOptions): Promise<BackO
     stops.push(() => clientConnection.close());
     // the worker's own audit chain (its own spool beside the gateway's): approvers' clicks are evidence too
     const workerSpool = join(config.audit.spool.dir, 'worker');
-    const trail = await openAuditTrail(db, { ...trailSettingsFrom(config.audit), spoolDir: workerSpool }, {
+    if (config.audit.checkpoints.s3 && !options.checkpointBucketCredentials) logger.warn('the worker was given no credentials for audit.checkpoints.s3: its checkpoints go to MongoDB and the directory only');
+    const trail = await openAuditTrail(db, { ...trailSettingsFrom(config.audit, options.checkpointBucketCredentials), spoolDir: workerSpool }, {
       instanceId: `worker-${resolveInstanceId(undefined, workerSpool)}`,
       holderName: `${hostname()} pid ${process.pid}`,
       clock,

@@ -54,7 +54,7 @@ export class DirectoryCheckpointSink implements CheckpointSink {
   write(record: CheckpointRecord): Promise<void> {
     const folder = join(this.dir, safeName(record.instanceId));
     mkdirSync(folder, { recursive: true });
-    const path = join(folder, `${String(record.size).padStart(16, '0')}-${record.root.slice(0, 16)}.note`);
+    const path = join(folder, checkpointFileName(record));
     let fd: number;
     try {
       fd = openSync(path, 'wx');
@@ -89,8 +89,19 @@ export function readCheckpoint(note: string, verifiers: readonly NoteVerifier[],
   }
 }
 
+/** A checkpoint note as read from one of its places, named by where it was read. */
+export interface CheckpointNote {
+  source: string;
+  note: string;
+}
+
+/** The same name in the directory and the bucket: sorted by size, unique per root. */
+export function checkpointFileName(record: Pick<CheckpointRecord, 'size' | 'root'>): string {
+  return `${String(record.size).padStart(16, '0')}-${record.root.slice(0, 16)}.note`;
+}
+
 /** Every checkpoint note in a checkpoint directory, by file. */
-export function notesInDirectory(dir: string): Array<{ source: string; note: string }> {
+export function notesInDirectory(dir: string): CheckpointNote[] {
   let folders: string[];
   try {
     folders = readdirSync(dir);
@@ -109,6 +120,6 @@ function instanceOf(keyName: string, origin: string): string | undefined {
   return origin.startsWith(prefix) && origin.length > prefix.length ? origin.slice(prefix.length) : undefined;
 }
 
-function safeName(instanceId: string): string {
+export function safeName(instanceId: string): string {
   return instanceId.replace(/[^A-Za-z0-9._-]/g, '_');
 }

@@ -1,6 +1,6 @@
 import type { Db } from 'mongodb';
 import type { NoteVerifier } from './checkpoint';
-import { notesInDirectory, readCheckpoint, type CheckpointRecord } from './checkpoint-store';
+import { notesInDirectory, readCheckpoint, type CheckpointNote, type CheckpointRecord } from './checkpoint-store';
 import { inclusionProof, verifyInclusion } from './merkle';
 import { recomputeHash } from './sequencer';
 
@@ -28,7 +28,7 @@ export class ProofUnavailableError extends Error {
 
 export async function proveRequest(
   db: Db,
-  options: { collection: string; checkpointDir: string | undefined; verifiers: readonly NoteVerifier[] },
+  options: { collection: string; checkpointDir: string | undefined; bucketNotes?: readonly CheckpointNote[]; verifiers: readonly NoteVerifier[] },
   requestId: string,
 ): Promise<InclusionReport> {
   const events = db.collection<Record<string, unknown> & { instanceId: string; seq: number; hash: string }>(options.collection);
@@ -42,6 +42,7 @@ export async function proveRequest(
       source: `mongodb:${c.instanceId}/${c.size}`,
     })),
     ...(options.checkpointDir ? notesInDirectory(options.checkpointDir).map((n) => ({ note: n.note, source: `dir:${n.source}` })) : []),
+    ...(options.bucketNotes ?? []),
   ];
   const covering = notes
     .map((n) => readCheckpoint(n.note, options.verifiers, n.source))

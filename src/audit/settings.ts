@@ -2,12 +2,16 @@ import { randomBytes, createPrivateKey, createPublicKey } from 'node:crypto';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
+import type { BucketCredentials } from '../config/load';
 import type { AuditConfig } from '../config/schema';
+import { checkpointBucketSettings } from './checkpoint-bucket';
 import { parseVerifierKey, type NoteSigner, type NoteVerifier } from './checkpoint';
 import type { TrailSettings } from './trail';
 
 /** The trail's settings from the configuration, with the checkpoint key read from its file. */
-export function trailSettingsFrom(audit: AuditConfig): TrailSettings {
+export function trailSettingsFrom(audit: AuditConfig, bucketCredentials?: BucketCredentials): TrailSettings {
+  // without credentials (a caller that was not handed them) the bucket is left out: the caller says so
+  const s3 = audit.checkpoints.s3;
   return {
     spoolDir: audit.spool.dir,
     spoolMaxBytes: audit.spool.maxBytes,
@@ -21,6 +25,7 @@ export function trailSettingsFrom(audit: AuditConfig): TrailSettings {
     collection: audit.collection,
     signer: checkpointSigner(audit),
     checkpointDir: audit.checkpoints.dir,
+    ...(s3 && bucketCredentials ? { checkpointBucket: checkpointBucketSettings(s3, bucketCredentials) } : {}),
   };
 }
 

@@ -3,6 +3,8 @@ import type { Logger } from 'pino';
 import type { Clock } from '../clock';
 import { ensureIndexes } from '../storage/indexes';
 import type { NoteSigner } from './checkpoint';
+import { BucketCheckpointSink, checkpointBucketClient, type CheckpointBucketSettings } from './checkpoint-bucket';
+import { CheckpointOutbox, type OutboxStats } from './checkpoint-outbox';
 import { DirectoryCheckpointSink, MongoCheckpointSink, type CheckpointRecord, type CheckpointSink } from './checkpoint-store';
 import type { AuditLog, AuditRecord } from './event';
 import type { AuditSink } from './sinks';
@@ -37,6 +39,8 @@ export interface TrailSettings {
   signer: NoteSigner | undefined;
   /** a directory on write-once storage for checkpoints */
   checkpointDir: string | undefined;
+  /** an S3-compatible bucket with Object Lock for checkpoints, written in the background */
+  checkpointBucket?: CheckpointBucketSettings;
 }
 
 export interface TrailDeps {
@@ -53,6 +57,9 @@ export interface TrailDeps {
 
 /** How long trickling events gather before a batch goes to MongoDB; bounds how far MongoDB lags. */
 const SHIP_INTERVAL_MS = 25;
+
+/** At stop, how long the last checkpoints may take to reach the bucket. */
+const BUCKET_DRAIN_MS = 5000;
 
 /** An event larger than this is kept as its essentials, decided before it is sealed, never after. */
 const MAX_EVENT_BYTES = 64 * 1024;
@@ -97,7 +104,12 @@ export async function openAuditTrail(db: Db, settings: TrailSettings, deps: Trai
 
   const sinks: CheckpointSink[] = [new MongoCheckpointSink(checkpoints)];
   if (settings.checkpointDir) sinks.push(new DirectoryCheckpointSink(settings.checkpointDir));
-  const trail = new AuditTrail(settings, deps, spool, lease, head, open);
+  // the bucket is across the network: a slow or absent store must not hold up shipping to MongoDB
+  const outboxes = settings.checkpointBucket
+    ? [new CheckpointOutbox(new BucketCheckpointSink(checkpointBucketClient(settings.checkpointBucket), settings.checkpointBucket, deps.clock), deps.logger)]
+    : [];
+  sinks.push(...outboxes);
+  const trail = new AuditTrail(settings, deps, spool, lease, head, open, outboxes);
   const shipper = new Shipper(
     { instanceId: deps.instanceId, spool, events, lease, sinks, copies: deps.sinks ?? [], signer: settings.signer, clock: deps.clock, logger: deps.logger, onShipped: (c) => trail.shippedUpTo(c) },
     { batchSize: settings.batchSize, checkpointEvery: settings.checkpointEvery, checkpointMs: settings.checkpointMs, renewEveryMs: Math.max(100, Math.floor(settings.leaseMs / 3)), shipIntervalMs: SHIP_INTERVAL_MS },
@@ -129,6 +141,8 @@ export class AuditTrail implements AuditLog {
     private head: ChainHead,
     /** intents whose event has not been written yet, with the segment that holds them */
     private readonly openIntents: Map<string, { segment: number; record: AuditRecord }>,
+    /** checkpoint sinks written in the background */
+    private readonly outboxes: readonly CheckpointOutbox[] = [],
   ) {}
 
   get instanceId(): string {
@@ -141,6 +155,11 @@ export class AuditTrail implements AuditLog {
 
   accepting(): boolean {
     return !this.closed && this.spool.hasRoom(this.settings.spoolReserveBytes) && !this.shipper?.alarmed();
+  }
+
+  /** checkpoints waiting for the bucket, and its failures so far */
+  checkpointBacklog(): OutboxStats[] {
+    return this.outboxes.map((o) => o.stats());
   }
 
   /** events sealed but not yet in MongoDB */
@@ -236,6 +255,10 @@ export class AuditTrail implements AuditLog {
       await this.shipper?.checkpoint();
     } finally {
       await this.shipper?.stop();
+      for (const outbox of this.outboxes) {
+        await outbox.drain(BUCKET_DRAIN_MS);
+        await outbox.stop();
+      }
       await this.spool.close();
       await this.lease.release(this.shipper?.shipped);
     }

@@ -1,13 +1,13 @@
-import type { Collection, Db } from 'mongodb';
+import type { Db } from 'mongodb';
 import { ChainVerifier, type Finding, type StoredEvent, type TrustedCheckpoint } from './chain-verifier';
 import type { NoteVerifier } from './checkpoint';
-import { notesInDirectory, readCheckpoint, type CheckpointRecord } from './checkpoint-store';
+import { notesInDirectory, readCheckpoint, type CheckpointNote, type CheckpointRecord, type ReadCheckpoint } from './checkpoint-store';
 import type { InstanceDoc } from './instance-lease';
 
 /**
  * `vecgate audit verify`: every instance's chain, event by event, against the checkpoints signed
- * for it, read from MongoDB and from the checkpoint directory (the copy MongoDB credentials cannot
- * reach). Streams the events, so memory stays flat however long the trail.
+ * for it, read from MongoDB, from the checkpoint directory and from the bucket (the copies MongoDB
+ * credentials cannot reach). Streams the events, so memory stays flat however long the trail.
  */
 
 type TrailEvent = StoredEvent & { instanceId: string; time: Date };
@@ -15,6 +15,8 @@ type TrailEvent = StoredEvent & { instanceId: string; time: Date };
 export interface VerifyOptions {
   collection: string;
   checkpointDir: string | undefined;
+  /** every version of every note in the checkpoint bucket (notesInBucket), when one is configured */
+  bucketNotes?: readonly CheckpointNote[];
   verifiers: readonly NoteVerifier[];
   /** only findings that touch events in this period are reported (the chains are still checked whole) */
   from?: Date;
@@ -45,48 +47,30 @@ export async function verifyTrail(db: Db, options: VerifyOptions): Promise<Verif
   const read = [
     ...fromMongo.map((c) => readCheckpoint(c.note, options.verifiers, `mongodb:${c.instanceId}/${c.size}`)),
     ...(options.checkpointDir ? notesInDirectory(options.checkpointDir).map((n) => readCheckpoint(n.note, options.verifiers, `dir:${n.source}`)) : []),
+    ...(options.bucketNotes ?? []).map((n) => readCheckpoint(n.note, options.verifiers, n.source)),
   ];
   const known = (await db.collection<InstanceDoc>(`${options.collection}_instances`).find({}, { projection: { _id: 1 } }).toArray()).map((d) => d._id);
-  const instances = [...new Set([...known, ...read.flatMap((c) => (c.ok ? [c.instanceId] : []))])].sort();
+  const chains = new Map<string, InstanceChain>();
+  const chainOf = (instanceId: string): InstanceChain => {
+    let chain = chains.get(instanceId);
+    if (!chain) {
+      chain = new InstanceChain(instanceId, read);
+      chains.set(instanceId, chain);
+    }
+    return chain;
+  };
+  for (const instanceId of [...known, ...read.flatMap((c) => (c.ok ? [c.instanceId] : []))]) chainOf(instanceId);
 
-  const reports: InstanceReport[] = [];
-  for (const instanceId of instances) {
-    const mine = read.filter((c) => !c.ok || c.instanceId === instanceId);
-    const bySize = new Map<string, { size: number; root: Buffer; sources: string[] }>();
-    for (const c of mine) {
-      if (!c.ok) continue;
-      const key = `${c.size}:${c.root.toString('hex')}`;
-      const entry = bySize.get(key) ?? { size: c.size, root: c.root, sources: [] };
-      entry.sources.push(c.source);
-      bySize.set(key, entry);
-    }
-    const trusted: TrustedCheckpoint[] = [...bySize.values()];
-    const verifier = new ChainVerifier(instanceId, trusted);
-    const forks = forkedCheckpoints(instanceId, trusted);
-    let count = 0;
-    let lastSeq = 0;
-    // read in the order stored (the shipper inserts in seq order); sorting in the store costs more than
-    // putting the rare event out of place back in order here
-    const inOrder = new SeqOrder<TrailEvent>((e) => verifier.push(e));
-    for await (const e of events.find({ instanceId }, { batchSize: 10000 })) {
-      inOrder.add(e);
-      count += 1;
-      lastSeq = Math.max(lastSeq, e.seq);
-    }
-    inOrder.end();
-    const findings = [...forks, ...verifier.finish()];
-    const window = await seqWindow(events, instanceId, options);
-    const shown = window ? findings.filter((f) => f.to >= window.from && f.from <= window.to) : findings;
-    reports.push({
-      instanceId,
-      events: count,
-      lastSeq,
-      checkpoints: [...bySize.values()].sort((a, b) => b.size - a.size).map((c) => ({ size: c.size, root: c.root.toString('hex'), sources: c.sources })),
-      rejectedCheckpoints: mine.flatMap((c) => (c.ok ? [] : [{ source: c.source, reason: c.reason }])),
-      findings: shown,
-      ok: shown.every((f) => f.kind === 'unsigned-tail') && (count === 0 || trusted.length > 0),
-    });
+  // One pass over the whole collection, in the order stored, for every instance at once: a store
+  // without an index to serve "one instance's events" (FerretDB on SQLite scans the table for any
+  // filter) then reads each event once, however many instances there are; and events of an
+  // instance nobody knows (no lease, no checkpoint) are read, and reported, too.
+  const inPeriod = (time: Date) => (!options.from || time >= options.from) && (!options.to || time <= options.to);
+  for await (const e of events.find({}, { batchSize: 10000 })) {
+    chainOf(typeof e.instanceId === 'string' ? e.instanceId : '(no instance id)').add(e, (options.from || options.to) && inPeriod(e.time));
   }
+
+  const reports = [...chains.values()].sort((a, b) => (a.instanceId < b.instanceId ? -1 : a.instanceId > b.instanceId ? 1 : 0)).map((c) => c.report(Boolean(options.from || options.to)));
   const rejected = reports.some((r) => r.rejectedCheckpoints.length > 0);
   return { ok: !rejected && reports.every((r) => r.ok), instances: reports };
 }
@@ -105,19 +89,61 @@ function forkedCheckpoints(instanceId: string, trusted: readonly TrustedCheckpoi
   return out;
 }
 
-/** The seq range of an instance's events inside [from, to], when a period is asked for. */
-async function seqWindow(
-  events: Collection<TrailEvent>,
-  instanceId: string,
-  options: VerifyOptions,
-): Promise<{ from: number; to: number } | undefined> {
-  if (!options.from && !options.to) return undefined;
-  const time: Record<string, Date> = {};
-  if (options.from) time.$gte = options.from;
-  if (options.to) time.$lte = options.to;
-  const first = await events.find({ instanceId, time }, { sort: { seq: 1 }, limit: 1, projection: { seq: 1 } }).next();
-  const last = await events.find({ instanceId, time }, { sort: { seq: -1 }, limit: 1, projection: { seq: 1 } }).next();
-  return first && last ? { from: first.seq, to: last.seq } : { from: 1, to: 0 };
+/** One instance's chain as the scan goes: its trusted checkpoints, its events in seq order through the verifier. */
+class InstanceChain {
+  private readonly verifier: ChainVerifier;
+  private readonly inOrder: SeqOrder<TrailEvent>;
+  private readonly bySize = new Map<string, { size: number; root: Buffer; sources: string[] }>();
+  private readonly rejected: Array<{ source: string; reason: string }> = [];
+  private count = 0;
+  private lastSeq = 0;
+  /** the seq range of the events inside the period asked for */
+  private window = { from: Infinity, to: 0 };
+
+  constructor(
+    readonly instanceId: string,
+    checkpoints: readonly ReadCheckpoint[],
+  ) {
+    for (const c of checkpoints) {
+      if (!c.ok) {
+        this.rejected.push({ source: c.source, reason: c.reason });
+        continue;
+      }
+      if (c.instanceId !== instanceId) continue;
+      const key = `${c.size}:${c.root.toString('hex')}`;
+      const entry = this.bySize.get(key) ?? { size: c.size, root: c.root, sources: [] };
+      entry.sources.push(c.source);
+      this.bySize.set(key, entry);
+    }
+    this.verifier = new ChainVerifier(instanceId, [...this.bySize.values()]);
+    // read in the order stored (the shipper inserts in seq order); sorting in the store costs more than
+    // putting the rare event out of place back in order here
+    this.inOrder = new SeqOrder<TrailEvent>((e) => this.verifier.push(e));
+  }
+
+  add(e: TrailEvent, inPeriod: boolean | undefined): void {
+    this.inOrder.add(e);
+    this.count += 1;
+    this.lastSeq = Math.max(this.lastSeq, e.seq);
+    if (inPeriod) this.window = { from: Math.min(this.window.from, e.seq), to: Math.max(this.window.to, e.seq) };
+  }
+
+  report(period: boolean): InstanceReport {
+    this.inOrder.end();
+    const signed = [...this.bySize.values()].sort((a, b) => b.size - a.size);
+    const trusted: TrustedCheckpoint[] = signed;
+    const findings = [...forkedCheckpoints(this.instanceId, trusted), ...this.verifier.finish()];
+    const shown = period ? findings.filter((f) => f.to >= this.window.from && f.from <= this.window.to) : findings;
+    return {
+      instanceId: this.instanceId,
+      events: this.count,
+      lastSeq: this.lastSeq,
+      checkpoints: signed.map((c) => ({ size: c.size, root: c.root.toString('hex'), sources: c.sources })),
+      rejectedCheckpoints: this.rejected,
+      findings: shown,
+      ok: shown.every((f) => f.kind === 'unsigned-tail') && (this.count === 0 || trusted.length > 0),
+    };
+  }
 }
 
 /**

@@ -1,32 +1,64 @@
 import { MongoClient } from 'mongodb';
+import { bucketCredentialsFrom } from '../config/load';
 import type { Config } from '../config/schema';
+import { checkpointBucketClient, checkpointBucketSettings, notesInBucket } from '../audit/checkpoint-bucket';
+import type { CheckpointNote } from '../audit/checkpoint-store';
 import { checkpointVerifiers } from '../audit/settings';
 import { proveRequest, type InclusionReport } from '../audit/prove';
 import { verifyTrail, type VerifyReport } from '../audit/verify';
 
 /** `vecgate audit verify` and `vecgate audit prove`: text for people, JSON for tools; the exit code says the verdict. */
 
-export async function auditVerify(config: Config, options: { from?: string; to?: string; json?: boolean }): Promise<{ report: VerifyReport; text: string }> {
+type Env = Readonly<Record<string, string | undefined>>;
+
+// `env` names the checkpoint bucket's credentials; the CLI reads the environment at its edge
+export async function auditVerify(config: Config, options: { from?: string; to?: string; json?: boolean }, env: Env = process.env): Promise<{ report: VerifyReport; text: string }> {
   const verifiers = checkpointVerifiers(config.audit);
   if (verifiers.length === 0) throw new Error('No key to check checkpoints with: set audit.checkpoints.keyFile or audit.checkpoints.verifierKeys in the configuration.');
   const from = options.from ? parseDate(options.from, '--from') : undefined;
   const to = options.to ? parseDate(options.to, '--to') : undefined;
+  const bucketNotes = await checkpointsInBucket(config, env);
   const mongo = await MongoClient.connect(config.audit.mongodbUri, { serverSelectionTimeoutMS: 5000, appName: 'vecgate-audit-verify' });
   try {
-    const report = await verifyTrail(mongo.db(config.audit.database), { collection: config.audit.collection, checkpointDir: config.audit.checkpoints.dir, verifiers, ...(from ? { from } : {}), ...(to ? { to } : {}) });
+    const report = await verifyTrail(mongo.db(config.audit.database), {
+      collection: config.audit.collection,
+      checkpointDir: config.audit.checkpoints.dir,
+      ...(bucketNotes ? { bucketNotes } : {}),
+      verifiers,
+      ...(from ? { from } : {}),
+      ...(to ? { to } : {}),
+    });
     return { report, text: options.json ? `${JSON.stringify(report, null, 2)}\n` : verifyText(report) };
   } finally {
     await mongo.close();
   }
 }
 
-export async function auditProve(config: Config, requestId: string, json?: boolean): Promise<{ report: InclusionReport; text: string }> {
+export async function auditProve(config: Config, requestId: string, json?: boolean, env: Env = process.env): Promise<{ report: InclusionReport; text: string }> {
+  const bucketNotes = await checkpointsInBucket(config, env);
   const mongo = await MongoClient.connect(config.audit.mongodbUri, { serverSelectionTimeoutMS: 5000, appName: 'vecgate-audit-prove' });
   try {
-    const report = await proveRequest(mongo.db(config.audit.database), { collection: config.audit.collection, checkpointDir: config.audit.checkpoints.dir, verifiers: checkpointVerifiers(config.audit) }, requestId);
+    const report = await proveRequest(mongo.db(config.audit.database), { collection: config.audit.collection, checkpointDir: config.audit.checkpoints.dir, ...(bucketNotes ? { bucketNotes } : {}), verifiers: checkpointVerifiers(config.audit) }, requestId);
     return { report, text: json ? `${JSON.stringify(report, null, 2)}\n` : proveText(report) };
   } finally {
     await mongo.close();
+  }
+}
+
+/** Every checkpoint version in the configured bucket, read with the credentials its configuration names. */
+async function checkpointsInBucket(config: Config, env: Env): Promise<CheckpointNote[] | undefined> {
+  const s3 = config.audit.checkpoints.s3;
+  if (!s3) return undefined;
+  const credentials = bucketCredentialsFrom(s3, env);
+  if ('key' in credentials) throw new Error(`${credentials.key}: ${credentials.message}`);
+  const settings = checkpointBucketSettings(s3, credentials);
+  const client = checkpointBucketClient(settings);
+  try {
+    return await notesInBucket(client, settings);
+  } catch (err) {
+    throw new Error(`The checkpoint bucket ${s3.bucket} could not be read (${(err as Error).message}); verify needs it: check ${s3.endpoint ?? 'the S3 endpoint'} and the credentials in ${s3.accessKeyIdEnv}/${s3.secretAccessKeyEnv}.`, { cause: err });
+  } finally {
+    client.destroy();
   }
 }
 

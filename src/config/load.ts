@@ -30,6 +30,26 @@ export interface LoadedConfig {
   maskingTokenKey?: Buffer;
   /** the Temporal API key, from approvals.temporal.apiKeyEnv */
   temporalApiKey?: string;
+  /** for the checkpoint bucket, from audit.checkpoints.s3.*Env */
+  checkpointBucketCredentials?: BucketCredentials;
+}
+
+export interface BucketCredentials {
+  accessKeyId: string;
+  secretAccessKey: string;
+  sessionToken?: string;
+}
+
+/** The checkpoint bucket's credentials from the variables its configuration names, or what is missing. */
+export function bucketCredentialsFrom(s3: NonNullable<Config['audit']['checkpoints']['s3']>, env: Env): BucketCredentials | ConfigIssue {
+  const accessKeyId = env[s3.accessKeyIdEnv];
+  const secretAccessKey = env[s3.secretAccessKeyEnv];
+  const sessionToken = s3.sessionTokenEnv ? env[s3.sessionTokenEnv] : undefined;
+  const missing = [accessKeyId ? undefined : s3.accessKeyIdEnv, secretAccessKey ? undefined : s3.secretAccessKeyEnv, s3.sessionTokenEnv && !sessionToken ? s3.sessionTokenEnv : undefined].filter((m) => m !== undefined);
+  if (missing.length > 0 || !accessKeyId || !secretAccessKey) {
+    return { key: 'audit.checkpoints.s3', message: `environment variable(s) ${missing.join(', ')} not set: export the checkpoint bucket's credentials there` };
+  }
+  return { accessKeyId, secretAccessKey, ...(sessionToken ? { sessionToken } : {}) };
 }
 
 type Env = Readonly<Record<string, string | undefined>>;
@@ -86,8 +106,17 @@ export function parseConfig(text: string, source: string, env: Env, options: Loa
   if (apiKeyEnv !== undefined && options.credentials !== 'skip' && !temporalApiKey) {
     issues.push({ key: 'approvals.temporal.apiKeyEnv', message: `environment variable ${apiKeyEnv} is not set: export the Temporal API key there` });
   }
+  const bucket = config.audit.checkpoints.s3 && options.credentials !== 'skip' ? bucketCredentialsFrom(config.audit.checkpoints.s3, env) : undefined;
+  if (bucket && 'key' in bucket) issues.push(bucket);
+  const checkpointBucketCredentials = bucket && !('key' in bucket) ? bucket : undefined;
   if (issues.length > 0) throw new ConfigError(source, issues);
-  return { config, credentials, ...(maskingTokenKey ? { maskingTokenKey } : {}), ...(temporalApiKey ? { temporalApiKey } : {}) };
+  return {
+    config,
+    credentials,
+    ...(maskingTokenKey ? { maskingTokenKey } : {}),
+    ...(temporalApiKey ? { temporalApiKey } : {}),
+    ...(checkpointBucketCredentials ? { checkpointBucketCredentials } : {}),
+  };
 }
 
 /** ${NAME} and ${NAME:-default} inside string values, so addresses can come from the environment. */

@@ -269,6 +269,26 @@ const syslogSink = z.strictObject({
   maxQueue: z.number().int().min(1).default(10000),
 });
 
+/** A bucket created with Object Lock on; each checkpoint object is locked when written. */
+const checkpointBucket = z.strictObject({
+  bucket: z.string().regex(/^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/, 'must be an S3 bucket name: 3-63 lower-case letters, digits, dots or hyphens'),
+  /** key prefix; each object is <prefix><instance>/<size>-<root>.note */
+  prefix: z.string().regex(/^([A-Za-z0-9._-]+\/)*$/, 'must be empty or folder names each ending in "/", e.g. vecgate/checkpoints/').default('checkpoints/'),
+  region: z.string().min(1).default('us-east-1'),
+  /** an S3-compatible store other than AWS: its URL (path-style addressing is used) */
+  endpoint: url('https://s3.storage.example.com').optional(),
+  /** COMPLIANCE: nobody can delete or shorten the lock; GOVERNANCE: holders of s3:BypassGovernanceRetention can */
+  mode: z.enum(['COMPLIANCE', 'GOVERNANCE'], { error: 'must be COMPLIANCE or GOVERNANCE' }).default('COMPLIANCE'),
+  /** how long each checkpoint is locked: your audit retention period */
+  retentionDays: z.number({ error: 'must be the number of days each checkpoint stays locked, e.g. 400 (your audit retention period)' }).int().min(1).max(36500),
+  /** the credentials never sit in the file: only the variables holding them */
+  accessKeyIdEnv: envName.default('AWS_ACCESS_KEY_ID'),
+  secretAccessKeyEnv: envName.default('AWS_SECRET_ACCESS_KEY'),
+  sessionTokenEnv: envName.optional(),
+  /** one request's limit; a failed write is retried later, never holding up the trail */
+  timeoutSeconds: z.number().int().min(1).max(300).default(10),
+});
+
 const audit = z.strictObject({
   mongodbUri: z.string().regex(/^mongodb(\+srv)?:\/\//, 'must be a mongodb:// or mongodb+srv:// URI'),
   database: z.string().min(1).default('vecgate'),
@@ -303,6 +323,8 @@ const audit = z.strictObject({
       dir: z.string().min(1).optional(),
       /** verifier keys (<name>+<id>+<key>) that \`vecgate audit verify\` trusts; the public half of keyFile is trusted too */
       verifierKeys: z.array(z.string().min(1)).default([]),
+      /** an S3-compatible bucket with Object Lock where every checkpoint is also written, locked */
+      s3: checkpointBucket.optional(),
     })
     .default({ keyName: 'vecgate/audit', everyEvents: 1000, everySeconds: 10, verifierKeys: [] }),
   /** copies for the SOC */

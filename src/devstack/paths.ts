@@ -38,6 +38,8 @@ export interface ServerBinaries {
   chromaPy: string;
   /** that venv's Python, which holds the official Python client (chromadb) */
   chromaPython: string;
+  /** moto's S3-compatible server (PyPI moto[server]), for the checkpoint bucket tests */
+  motoServer: string;
 }
 
 export function serverBinaries(cacheDir: string): ServerBinaries {
@@ -48,6 +50,7 @@ export function serverBinaries(cacheDir: string): ServerBinaries {
     ferretdb: join(bin, 'ferretdb'),
     chromaPy: join(bin, 'chroma-py'),
     chromaPython: join(bin, 'chroma-python'),
+    motoServer: join(bin, 'moto_server'),
   };
 }
 

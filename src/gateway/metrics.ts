@@ -36,3 +36,34 @@ export function createGatewayMetrics(auditPending: () => number): GatewayMetrics
     }),
   };
 }
+
+/** The checkpoint sinks written in the background (the bucket): what waits, and failed attempts. */
+export function registerCheckpointMetrics(registry: Registry, backlog: () => ReadonlyArray<{ sink: string; waiting: number; failures: number; dropped: number }>): void {
+  new Gauge({
+    name: 'vecgate_audit_checkpoints_waiting',
+    help: 'Signed checkpoints not yet written to a sink outside MongoDB (the S3 bucket), by sink',
+    labelNames: ['sink'],
+    registers: [registry],
+    collect() {
+      for (const b of backlog()) this.set({ sink: b.sink }, b.waiting);
+    },
+  });
+  new Gauge({
+    name: 'vecgate_audit_checkpoint_write_failures',
+    help: 'Failed attempts to write a checkpoint to a sink outside MongoDB since start, by sink (each is retried)',
+    labelNames: ['sink'],
+    registers: [registry],
+    collect() {
+      for (const b of backlog()) this.set({ sink: b.sink }, b.failures);
+    },
+  });
+  new Gauge({
+    name: 'vecgate_audit_checkpoints_dropped',
+    help: 'Checkpoints never written to a sink because its queue was full (later checkpoints cover them), by sink',
+    labelNames: ['sink'],
+    registers: [registry],
+    collect() {
+      for (const b of backlog()) this.set({ sink: b.sink }, b.dropped);
+    },
+  });
+}

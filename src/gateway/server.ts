@@ -23,7 +23,7 @@ import { compileMasking } from '../masking';
 import { compileVolumeLimits, openUsageStore } from '../volume';
 import { createConnections } from './connections';
 import { createRequestHandler, type HandlerDeps } from './handler';
-import { createGatewayMetrics } from './metrics';
+import { createGatewayMetrics, registerCheckpointMetrics } from './metrics';
 
 export interface RunningGateway {
   instanceId: string;
@@ -51,7 +51,7 @@ export async function startGateway(loaded: LoadedConfig, options: GatewayOptions
   const mongo = await MongoClient.connect(config.audit.mongodbUri, { serverSelectionTimeoutMS: 5000, appName: 'vecgate-gateway' });
   const evidence = configurationEvidence(config);
   const sinks = sinksFrom(config.audit.sinks, logger);
-  const audit = await openAuditTrail(mongo.db(config.audit.database), trailSettingsFrom(config.audit), {
+  const audit = await openAuditTrail(mongo.db(config.audit.database), trailSettingsFrom(config.audit, loaded.checkpointBucketCredentials), {
     instanceId,
     holderName: `${hostname()} pid ${process.pid}`,
     clock,
@@ -64,6 +64,7 @@ export async function startGateway(loaded: LoadedConfig, options: GatewayOptions
   const connections = createConnections(loaded, clock);
   const temporal = config.approvals ? await Connection.lazy(temporalConnectionOptions(config.approvals.temporal, loaded.temporalApiKey)) : undefined;
   const metrics = createGatewayMetrics(() => audit.pending());
+  registerCheckpointMetrics(metrics.registry, () => audit.checkpointBacklog());
   const masker = compileMasking(config.masking.rules, { tokenKey: loaded.maskingTokenKey });
   const volumeLimits = compileVolumeLimits(config);
   // counts are shared through the audit database only when some window needs them
