@@ -67,10 +67,10 @@ program
   .action(async (opts: { config: string; logLevel: string }) => {
     const logger = createLogger(opts.logLevel);
     installTemporalLogging(opts.logLevel);
-    const { config, temporalApiKey } = loadConfigFile(opts.config, env);
+    const { config, temporalApiKey, checkpointBucketCredentials } = loadConfigFile(opts.config, env);
     if (!config.approvals) throw new ConfigError(opts.config, [{ key: 'approvals', message: 'is required to run the worker: add approvals.temporal and approvals.slack' }]);
     const secrets = { ...slackSecretsFrom(config.approvals, env), ...(temporalApiKey ? { temporalApiKey } : {}) };
-    const office = await startBackOffice({ config, secrets, clock: systemClock, logger });
+    const office = await startBackOffice({ config, secrets, clock: systemClock, logger, ...(checkpointBucketCredentials ? { checkpointBucketCredentials } : {}) });
     onShutdown(() => office.stop());
   });
 
@@ -140,7 +140,7 @@ audit
   .option('--json', 'print the report as JSON')
   .action(async (opts: { config: string; from?: string; to?: string; json?: boolean }) => {
     const { config } = loadConfigFile(opts.config, env);
-    const { report, text } = await auditVerify(config, opts);
+    const { report, text } = await auditVerify(config, opts, env);
     process.stdout.write(text);
     process.exitCode = report.ok ? 0 : 1;
   });
@@ -152,7 +152,7 @@ audit
   .option('--json', 'print the proof as JSON')
   .action(async (opts: { config: string; requestId: string; json?: boolean }) => {
     const { config } = loadConfigFile(opts.config, env);
-    const { report, text } = await auditProve(config, opts.requestId, opts.json);
+    const { report, text } = await auditProve(config, opts.requestId, opts.json, env);
     process.stdout.write(text);
     process.exitCode = report.verified ? 0 : 1;
   });
