@@ -58,6 +58,8 @@ install_debian_packages() {
   dpkg -s rsyslog >/dev/null 2>&1 || missing+=(rsyslog)
   dpkg -s rsyslog-gnutls >/dev/null 2>&1 || missing+=(rsyslog-gnutls)
   command -v openssl >/dev/null 2>&1 || missing+=(openssl)
+  # the benchmark's plain keep-alive proxy (npm run bench)
+  [ -x /usr/sbin/nginx ] || missing+=(nginx-light)
   [ ${#missing[@]} -eq 0 ] && return
   if [ "$(id -u)" != 0 ]; then
     log "missing Debian packages: ${missing[*]} (run as root, or: sudo apt-get install ${missing[*]})"
