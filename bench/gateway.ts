@@ -9,6 +9,8 @@
  * BENCH_SOAK_SECONDS (default 600) at BENCH_SOAK_SHARE (default 0.8) of the peak rate of the masked
  * query, reporting p99 and the gateway's memory per minute.
  * Settings: BENCH_SECONDS (per round, case and side; default 5), BENCH_ROUNDS (default 3),
+ * BENCH_CASES (comma-separated parts of case names, e.g. "version"; a partial run writes no targets),
+ * BENCH_BASELINE (the root of another built checkout: its gateway runs as a fourth side, "baseline"),
  * BENCH_NODE_ARGS (extra node flags for the gateway, e.g. --cpu-prof --cpu-prof-dir=DIR).
  */
 import { spawn, type ChildProcess } from 'node:child_process';
@@ -29,8 +31,10 @@ const ROUNDS = Number(env.BENCH_ROUNDS ?? 3);
 const RECORDS = 2000;
 const DIM = 384;
 
-type Side = 'direct' | 'nginx' | 'gateway';
-const SIDES: readonly Side[] = ['direct', 'nginx', 'gateway'];
+/** `baseline`: a second gateway built from another checkout (BENCH_BASELINE), to measure a change side by side */
+type Side = 'direct' | 'nginx' | 'gateway' | 'baseline';
+const BASELINE = env.BENCH_BASELINE;
+const SIDES: readonly Side[] = BASELINE ? ['direct', 'nginx', 'gateway', 'baseline'] : ['direct', 'nginx', 'gateway'];
 
 interface Case {
   name: string;
@@ -61,8 +65,10 @@ async function main(): Promise<void> {
   const stops: Array<() => Promise<void> | void> = [() => stack.stop()];
   try {
     const collectionId = await loadCollection(stack.chromaUrl);
-    const gateway = await startGateway(root, runDir, stack);
+    const gateway = await startGateway(root, join(runDir, 'gateway'), stack);
     stops.unshift(() => void gateway.child.kill('SIGTERM'));
+    const baseline = BASELINE ? await startGateway(BASELINE, join(runDir, 'baseline'), stack) : undefined;
+    if (baseline) stops.unshift(() => void baseline.child.kill('SIGTERM'));
     const nginx = await startNginx(runDir, stack.chromaUrl);
     stops.unshift(() => void nginx.child.kill('SIGTERM'));
 
@@ -71,21 +77,22 @@ async function main(): Promise<void> {
     const rand = mulberry32(11);
     const query = JSON.stringify({ query_embeddings: [Array.from({ length: DIM }, () => rand())], n_results: 10, include: ['documents', 'metadatas', 'distances'] });
     const queryPath = `/api/v2/tenants/default_tenant/databases/default_database/collections/${collectionId}/query`;
-    const origins: Record<Side, string> = { direct: stack.chromaUrl, nginx: `http://127.0.0.1:${nginx.port}`, gateway: `http://127.0.0.1:${gateway.port}` };
-    const pids: Record<Side, () => number[]> = { direct: () => [], nginx: nginx.pids, gateway: () => [gateway.child.pid as number] };
+    const origins: Record<Side, string> = { direct: stack.chromaUrl, nginx: `http://127.0.0.1:${nginx.port}`, gateway: `http://127.0.0.1:${gateway.port}`, baseline: `http://127.0.0.1:${baseline?.port ?? 0}` };
+    const pids: Record<Side, () => number[]> = { direct: () => [], nginx: nginx.pids, gateway: () => [gateway.child.pid as number], baseline: () => (baseline ? [baseline.child.pid as number] : []) };
 
     if (mode === 'soak') {
       await soak(origins.gateway, { name: 'query, masked caller', method: 'POST', path: queryPath, body: query, connections: 16, token: masked }, gateway.child.pid as number, root);
       return;
     }
 
-    const cases: Case[] = [
+    const all: Case[] = [
       { name: 'GET /api/v2/version, c=32', method: 'GET', path: '/api/v2/version', connections: 32, token: masked },
       { name: 'query, masked caller, c=16', method: 'POST', path: queryPath, body: query, connections: 16, token: masked },
       { name: 'query, exempt caller, c=16', method: 'POST', path: queryPath, body: query, connections: 16, token: exempt },
       { name: 'query, masked caller, c=1', method: 'POST', path: queryPath, body: query, connections: 1, token: masked },
     ];
-    const runs = new Map<string, Record<Side, Run[]>>(cases.map((c) => [c.name, { direct: [], nginx: [], gateway: [] }]));
+    const cases = all.filter((c) => !env.BENCH_CASES || env.BENCH_CASES.split(',').some((part) => c.name.includes(part)));
+    const runs = new Map<string, Record<Side, Run[]>>(cases.map((c) => [c.name, { direct: [], nginx: [], gateway: [], baseline: [] }]));
     // warm up every path: connections, JIT, the gateway's JWKS, collection directory and token cache
     for (const c of cases) for (const side of SIDES) await load(origins[side], c, side, 2, []);
     for (let round = 0; round < ROUNDS; round++) {
@@ -113,7 +120,7 @@ async function main(): Promise<void> {
         loadGenerator: 'autocannon in the bench process, on the same machine',
       },
       cases: results,
-      targets: targets(results),
+      targets: results.length === 4 ? targets(results) : [],
     };
     const dir = join(root, 'bench', 'results');
     mkdirSync(dir, { recursive: true });
@@ -150,6 +157,7 @@ async function loadCollection(chromaUrl: string): Promise<string> {
 
 /** The gateway with the demo's configuration, minus approvals (no Temporal here) and volume windows (a benchmark re-reads the same records). */
 async function startGateway(root: string, runDir: string, stack: { chromaUrl: string; mongoUri: string; oidcIssuer: string }) {
+  mkdirSync(runDir, { recursive: true });
   const demo = parse(readFileSync(join(root, 'config', 'demo.yaml'), 'utf8')) as Record<string, unknown> & { policy: { rules: Array<Record<string, unknown>> } };
   delete demo.approvals;
   for (const rule of demo.policy.rules) delete rule.volume;
@@ -217,7 +225,7 @@ http {
 
 /** One autocannon run against one side; every response's latency is kept (autocannon's own histogram rounds to whole ms). */
 async function load(origin: string, c: Case, side: Side, seconds: number, pids: number[]): Promise<Run> {
-  const headers: Record<string, string> = { ...(c.body ? { 'content-type': 'application/json' } : {}), ...(side === 'gateway' ? { authorization: `Bearer ${c.token}` } : {}) };
+  const headers: Record<string, string> = { ...(c.body ? { 'content-type': 'application/json' } : {}), ...(side === 'gateway' || side === 'baseline' ? { authorization: `Bearer ${c.token}` } : {}) };
   const latencies: number[] = [];
   const cpuBefore = cpuMs(pids);
   const started = performance.now();
@@ -252,10 +260,12 @@ function summarise(c: Case, runs: Record<Side, Run[]>) {
     };
   };
   const sides = { direct: side('direct'), nginx: side('nginx'), gateway: side('gateway') };
+  const base = BASELINE ? side('baseline') : undefined;
   return {
     case: c.name,
     connections: c.connections,
     ...sides,
+    ...(base ? { baseline: base, gatewayToBaseline: round(sides.gateway.reqPerSec / base.reqPerSec, 3), cpuToBaseline: round((sides.gateway.cpuMsPerRequest ?? 0) / (base.cpuMsPerRequest ?? 1), 3) } : {}),
     gatewayToDirect: round(sides.gateway.reqPerSec / sides.direct.reqPerSec, 3),
     gatewayToNginx: round(sides.gateway.reqPerSec / sides.nginx.reqPerSec, 3),
     gatewayAddedP50Ms: round(sides.gateway.p50Ms - sides.direct.p50Ms, 3),
@@ -272,7 +282,10 @@ function printTable(results: Summary[]): void {
   for (const r of results) {
     console.log(`| ${r.case} | ${r.direct.reqPerSec} | ${r.nginx.reqPerSec} | ${r.gateway.reqPerSec} | ${r.gatewayToDirect}x | ${r.gatewayToNginx}x | ${r.direct.p50Ms} / ${r.nginx.p50Ms} / ${r.gateway.p50Ms} | ${r.direct.p99Ms} / ${r.nginx.p99Ms} / ${r.gateway.p99Ms} | ${r.gateway.cpuMsPerRequest} | ${r.nginx.cpuMsPerRequest} |`);
   }
-  const errors = results.flatMap((r) => SIDES.filter((s) => r[s].errors > 0).map((s) => `${r.case} ${s}: ${r[s].errors}`));
+  for (const r of results) {
+    if (r.baseline) console.log(`${r.case}: baseline ${r.baseline.reqPerSec} req/s, p50 ${r.baseline.p50Ms} ms, CPU ${r.baseline.cpuMsPerRequest} ms/req; this build / baseline: ${r.gatewayToBaseline}x req/s, ${r.cpuToBaseline}x CPU per request`);
+  }
+  const errors = results.flatMap((r) => SIDES.filter((s) => (r[s]?.errors ?? 0) > 0).map((s) => `${r.case} ${s}: ${r[s]?.errors}`));
   if (errors.length) console.log(`errors or non-2xx answers: ${errors.join('; ')}`);
 }
 

@@ -8,9 +8,9 @@ import type { AuditLog, AuditRecord } from './event';
 import type { AuditSink } from './sinks';
 import { InstanceLease, type InstanceDoc } from './instance-lease';
 import { appendLeaf } from './merkle';
-import { GENESIS, seal, type ChainHead } from './sequencer';
+import { GENESIS, sealJson, type ChainHead } from './sequencer';
 import { Shipper } from './shipper';
-import { Spool, type SpoolCursor } from './spool';
+import { SerializedFrame, Spool, type SpoolCursor } from './spool';
 import type { SealedEvent, SpoolFrame } from './trail-types';
 
 /**
@@ -156,10 +156,10 @@ export class AuditTrail implements AuditLog {
       this.lastRefusal = record;
       return Promise.resolve();
     }
-    const frames: SpoolFrame[] = [];
+    const frames: SerializedFrame[] = [];
     const summary = this.refusalSummary();
-    if (summary) frames.push({ t: 'e', e: this.sealNext(summary) });
-    frames.push({ t: 'e', e: this.sealNext(record) });
+    if (summary) frames.push(this.sealNext(summary));
+    frames.push(this.sealNext(record));
     this.openIntents.delete(record.requestId);
     return this.append(frames);
   }
@@ -214,7 +214,7 @@ export class AuditTrail implements AuditLog {
     this.spool.release(keep);
     // room again: the refusals made while the spool was full become their summary event now
     const summary = this.spool.hasRoom(this.settings.spoolReserveBytes) ? this.refusalSummary() : undefined;
-    if (summary) this.append([{ t: 'e', e: this.sealNext(summary) }]).catch((err: unknown) => this.deps.logger.error({ err }, 'the refusal summary could not be made durable'));
+    if (summary) this.append([this.sealNext(summary)]).catch((err: unknown) => this.deps.logger.error({ err }, 'the refusal summary could not be made durable'));
   }
 
   async flush(timeoutMs = 10000): Promise<void> {
@@ -241,14 +241,15 @@ export class AuditTrail implements AuditLog {
     }
   }
 
-  private sealNext(record: AuditRecord): SealedEvent {
+  /** The event sealed into the chain, as its spool frame ({t:'e', e}) serialised once. */
+  private sealNext(record: AuditRecord): SerializedFrame {
     const stamped = this.deps.configSha256 ? { ...record, configSha256: this.deps.configSha256 } : record;
-    const sealed = seal(this.head, this.deps.instanceId, bounded(stamped));
+    const sealed = sealJson(this.head, this.deps.instanceId, plainBounded(stamped));
     this.head = sealed.head;
-    return sealed.event as SealedEvent;
+    return new SerializedFrame(`{"t":"e","e":${sealed.json}}`);
   }
 
-  private async append(frames: SpoolFrame[]): Promise<void> {
+  private async append(frames: Array<SpoolFrame | SerializedFrame>): Promise<void> {
     await this.spool.append(frames);
     this.shipper?.notify();
   }
@@ -271,10 +272,19 @@ function sealFrom(head: ChainHead, e: SealedEvent): ChainHead {
   return { seq: e.seq, hash: e.hash, tree: appendLeaf(head.tree, Buffer.from(e.hash, 'hex')) };
 }
 
-/** Sized before sealing: an event too large for the store keeps its essentials, hashed as such. */
-function bounded(record: AuditRecord): AuditRecord {
-  const size = Buffer.byteLength(JSON.stringify(record), 'utf8');
-  if (size <= MAX_EVENT_BYTES) return record;
+/**
+ * Sized before sealing: an event too large for the store keeps its essentials, hashed as such.
+ * Returned in its JSON form (dates as strings, no undefined fields), made by the one stringify
+ * that also measures it.
+ */
+function plainBounded(record: AuditRecord): AuditRecord {
+  const text = JSON.stringify(record);
+  const size = Buffer.byteLength(text, 'utf8');
+  if (size <= MAX_EVENT_BYTES) return JSON.parse(text) as AuditRecord;
+  return JSON.parse(JSON.stringify(essentials(record, size))) as AuditRecord;
+}
+
+function essentials(record: AuditRecord, size: number): AuditRecord {
   return {
     requestId: record.requestId,
     time: record.time,
