@@ -37,13 +37,19 @@ export function seal<T extends object>(head: ChainHead, instanceId: string, reco
 }
 
 /**
- * seal() for an event already in its JSON form (dates as ISO strings, no undefined fields): the
- * same hash, and the sealed event as JSON text built from the canonical bytes, so the trail
- * serialises an event once for its hash and its spool frame alike (docs/performance.md).
+ * seal() with the sealed event as JSON text built from the canonical bytes: the same hash, and
+ * the trail serialises an event once for its hash and its spool frame alike (docs/performance.md).
  */
-export function sealJson(head: ChainHead, instanceId: string, plain: object): { json: string; seq: number; head: ChainHead } {
-  const linked = { ...plain, instanceId, seq: head.seq + 1, prevHash: head.hash };
-  const text = canonicalize(linked);
+export function sealJson(head: ChainHead, instanceId: string, record: object): { json: string; seq: number; head: ChainHead } {
+  const linked = { ...record, instanceId, seq: head.seq + 1, prevHash: head.hash };
+  // canonicalize follows JSON.stringify (toJSON for dates, undefined left out) but throws on NaN and
+  // Infinity, which the JSON form turns into null: only such an event pays for that form
+  let text: string | undefined;
+  try {
+    text = canonicalize(linked);
+  } catch {
+    text = canonicalize(plainJson(linked));
+  }
   if (text === undefined) throw new TypeError('an audit event must be a JSON object');
   const leaf = leafHash(Buffer.from(text, 'utf8'));
   const hash = leaf.toString('hex');

@@ -244,7 +244,7 @@ export class AuditTrail implements AuditLog {
   /** The event sealed into the chain, as its spool frame ({t:'e', e}) serialised once. */
   private sealNext(record: AuditRecord): SerializedFrame {
     const stamped = this.deps.configSha256 ? { ...record, configSha256: this.deps.configSha256 } : record;
-    const sealed = sealJson(this.head, this.deps.instanceId, plainBounded(stamped));
+    const sealed = sealJson(this.head, this.deps.instanceId, bounded(stamped));
     this.head = sealed.head;
     return new SerializedFrame(`{"t":"e","e":${sealed.json}}`);
   }
@@ -272,16 +272,10 @@ function sealFrom(head: ChainHead, e: SealedEvent): ChainHead {
   return { seq: e.seq, hash: e.hash, tree: appendLeaf(head.tree, Buffer.from(e.hash, 'hex')) };
 }
 
-/**
- * Sized before sealing: an event too large for the store keeps its essentials, hashed as such.
- * Returned in its JSON form (dates as strings, no undefined fields), made by the one stringify
- * that also measures it.
- */
-function plainBounded(record: AuditRecord): AuditRecord {
-  const text = JSON.stringify(record);
-  const size = Buffer.byteLength(text, 'utf8');
-  if (size <= MAX_EVENT_BYTES) return JSON.parse(text) as AuditRecord;
-  return JSON.parse(JSON.stringify(essentials(record, size))) as AuditRecord;
+/** Sized before sealing: an event too large for the store keeps its essentials, hashed as such. */
+function bounded(record: AuditRecord): AuditRecord {
+  const size = Buffer.byteLength(JSON.stringify(record), 'utf8');
+  return size <= MAX_EVENT_BYTES ? record : essentials(record, size);
 }
 
 function essentials(record: AuditRecord, size: number): AuditRecord {
