@@ -67,9 +67,9 @@ async function main(): Promise<void> {
   try {
     const collectionId = await loadCollection(stack.chromaUrl);
     const gateway = await startGateway(root, join(runDir, 'gateway'), stack);
-    stops.unshift(() => void gateway.child.kill('SIGTERM'));
+    stops.unshift(() => stopChild(gateway.child));
     const baseline = BASELINE ? await startGateway(BASELINE, join(runDir, 'baseline'), stack) : undefined;
-    if (baseline) stops.unshift(() => void baseline.child.kill('SIGTERM'));
+    if (baseline) stops.unshift(() => stopChild(baseline.child));
     const nginx = await startNginx(runDir, stack.chromaUrl);
     stops.unshift(() => void nginx.child.kill('SIGTERM'));
 
@@ -329,6 +329,19 @@ async function soak(origin: string, c: Case, pid: number, root: string): Promise
   const file = join(dir, `${new Date().toISOString().slice(0, 10)}-soak.json`);
   writeFileSync(file, `${JSON.stringify({ date: new Date().toISOString(), node: process.version, cores: cpus().length, case: c.name, peakReqPerSec: round(peak.requests / peak.seconds, 1), rate, seconds, minutes }, null, 2)}\n`);
   console.log(`written to ${file}`);
+}
+
+/** SIGTERM, and wait (at most 15 s) for the gateway to flush its trail before MongoDB goes away */
+function stopChild(child: ChildProcess): Promise<void> {
+  if (child.exitCode !== null) return Promise.resolve();
+  return new Promise((resolve) => {
+    const timer = setTimeout(resolve, 15_000);
+    child.once('exit', () => {
+      clearTimeout(timer);
+      resolve();
+    });
+    child.kill('SIGTERM');
+  });
 }
 
 /** user + system CPU time of processes, from /proc (Linux), in ms */
