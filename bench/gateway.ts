@@ -1,141 +1,366 @@
 /**
- * The same Chroma query, direct and through the gateway, side by side in one run, alternating in
- * rounds so that machine noise hits both alike. Prints the throughput ratio and the added p50/p99.
- * A plain Node proxy runs as a third side: the cost of one more hop, apart from the gateway's work.
- * Run with `npm run bench`. Settings: BENCH_SECONDS (per round and side), BENCH_ROUNDS, BENCH_CONCURRENCY.
+ * The gateway against the two things it is judged by, side by side in one run: Chroma direct, and
+ * nginx as a plain keep-alive reverse proxy with one worker (the cost of any proxy hop). Sides
+ * alternate in rounds so machine noise hits them alike; the gateway runs with the demo's settings
+ * (config/demo.yaml: audit spool synced before each answer, signed checkpoints, masking) as a child
+ * process whose CPU time is read from /proc. Load comes from autocannon.
+ *
+ * `npm run bench` (or `node dist/bench/gateway.js`); `npm run bench -- soak` runs the soak instead:
+ * BENCH_SOAK_SECONDS (default 600) at BENCH_SOAK_SHARE (default 0.8) of the peak rate of the masked
+ * query, reporting p99 and the gateway's memory per minute.
+ * Settings: BENCH_SECONDS (per round, case and side; default 5), BENCH_ROUNDS (default 3),
+ * BENCH_CASES (comma-separated parts of case names, e.g. "version"; a partial run writes no targets),
+ * BENCH_BASELINE (the root of another built checkout: its gateway runs as a fourth side, "baseline"),
+ * BENCH_SPOOL_SYNC=false (this build's gateway without the spool sync, to show what durability costs),
+ * BENCH_NODE_ARGS (extra node flags for the gateway, e.g. --cpu-prof --cpu-prof-dir=DIR).
  */
-import { spawn } from 'node:child_process';
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
-import { tmpdir, cpus } from 'node:os';
+import { spawn, type ChildProcess } from 'node:child_process';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { cpus, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { generateKeyPairSync } from 'node:crypto';
+import autocannon from 'autocannon';
 import { ChromaClient } from 'chromadb';
-import { Pool } from 'undici';
-import { stringify } from 'yaml';
+import { parse, stringify } from 'yaml';
 import { fetchDemoToken, findProjectRoot, readDevStackEnv, startDevStack } from '../src/devstack';
 import { findFreePort } from '../src/devstack/ports';
-import { merge, mulberry32, percentile, runLoad, type LoadResult, type Target } from './load';
+import { mulberry32, percentile } from './load';
 
 const env = process.env;
 const SECONDS = Number(env.BENCH_SECONDS ?? 5);
 const ROUNDS = Number(env.BENCH_ROUNDS ?? 3);
-const CONCURRENCY = Number(env.BENCH_CONCURRENCY ?? 8);
 const RECORDS = 2000;
-const DIM = 128;
+const DIM = 384;
+
+/** `baseline`: a second gateway built from another checkout (BENCH_BASELINE), to measure a change side by side */
+type Side = 'direct' | 'nginx' | 'gateway' | 'baseline';
+const BASELINE = env.BENCH_BASELINE;
+const SIDES: readonly Side[] = BASELINE ? ['direct', 'nginx', 'gateway', 'baseline'] : ['direct', 'nginx', 'gateway'];
+
+interface Case {
+  name: string;
+  method: 'GET' | 'POST';
+  path: string;
+  body?: string;
+  connections: number;
+  /** the caller's token through the gateway */
+  token: string;
+}
+
+interface Run {
+  requests: number;
+  errors: number;
+  seconds: number;
+  /** ms, every response */
+  latencies: number[];
+  /** CPU ms of the proxy process (nginx: master and worker) */
+  cpuMs: number;
+}
 
 async function main(): Promise<void> {
+  const mode = process.argv[2] === 'soak' || env.BENCH_MODE === 'soak' ? 'soak' : 'compare';
   const root = findProjectRoot();
   const devEnv = readDevStackEnv(env);
   const runDir = mkdtempSync(join(tmpdir(), 'vecgate-bench-'));
   const stack = await startDevStack({ runDir, cacheDir: devEnv.cacheDir, external: devEnv.external });
   const stops: Array<() => Promise<void> | void> = [() => stack.stop()];
   try {
-    const chroma = new ChromaClient({ host: new URL(stack.chromaUrl).hostname, port: Number(new URL(stack.chromaUrl).port) });
-    const collection = await chroma.getOrCreateCollection({ name: 'docs-bench', embeddingFunction: null as unknown as undefined });
-    const rand = mulberry32(7);
-    for (let start = 0; start < RECORDS; start += 500) {
-      const ids = Array.from({ length: 500 }, (_, i) => `r${start + i}`);
-      await collection.upsert({
-        ids,
-        embeddings: ids.map(() => Array.from({ length: DIM }, () => rand())),
-        documents: ids.map((id) => `document ${id} about vector search and gateways`),
-        metadatas: ids.map((id, i) => ({ team: `t${i % 7}`, id })),
-      });
+    const collectionId = await loadCollection(stack.chromaUrl);
+    const gateway = await startGateway(root, join(runDir, 'gateway'), stack);
+    stops.unshift(() => stopChild(gateway.child));
+    const baseline = BASELINE ? await startGateway(BASELINE, join(runDir, 'baseline'), stack) : undefined;
+    if (baseline) stops.unshift(() => stopChild(baseline.child));
+    const nginx = await startNginx(runDir, stack.chromaUrl);
+    stops.unshift(() => void nginx.child.kill('SIGTERM'));
+
+    const masked = await fetchDemoToken(stack.oidcIssuer, { username: 'alice', password: 'alice-dev-password' });
+    const exempt = await fetchDemoToken(stack.oidcIssuer, { username: 'carol', password: 'carol-dev-password' });
+    const rand = mulberry32(11);
+    const query = JSON.stringify({ query_embeddings: [Array.from({ length: DIM }, () => rand())], n_results: 10, include: ['documents', 'metadatas', 'distances'] });
+    const queryPath = `/api/v2/tenants/default_tenant/databases/default_database/collections/${collectionId}/query`;
+    const origins: Record<Side, string> = { direct: stack.chromaUrl, nginx: `http://127.0.0.1:${nginx.port}`, gateway: `http://127.0.0.1:${gateway.port}`, baseline: `http://127.0.0.1:${baseline?.port ?? 0}` };
+    const pids: Record<Side, () => number[]> = { direct: () => [], nginx: nginx.pids, gateway: () => [gateway.child.pid as number], baseline: () => (baseline ? [baseline.child.pid as number] : []) };
+
+    if (mode === 'soak') {
+      await soak(origins.gateway, { name: 'query, masked caller', method: 'POST', path: queryPath, body: query, connections: 16, token: masked }, gateway.child.pid as number, root);
+      return;
     }
 
-    // the gateway twice: the audit spool synced before each answer (as deployed), and not synced (to show what durability costs)
-    const startGateway = async (name: string, sync: boolean) => {
-      const port = await findFreePort();
-      const adminPort = await findFreePort();
-      const configFile = join(runDir, `${name}.yaml`);
-      writeFileSync(configFile, stringify({
-        gateway: { listen: { port }, adminListen: { port: adminPort } },
-        identity: { issuer: stack.oidcIssuer, audience: 'vecgate' },
-        connections: [{ name: 'demo', dialect: 'chroma', upstream: stack.chromaUrl }],
-        policy: { rules: [{ id: 'bench', groups: ['data-scientists'], collections: ['docs-*'], operations: ['search', 'read', 'meta'], effect: 'allow' }] },
-        audit: { mongodbUri: stack.mongoUri, database: 'vecgate_bench', spool: { dir: join(runDir, `${name}-spool`), sync } },
-      }));
-      const child = spawn(process.execPath, [...(env.BENCH_NODE_ARGS ? env.BENCH_NODE_ARGS.split(' ') : []), join(root, 'bin', 'vecgate'), 'gateway', '--config', configFile, '--log-level', 'warn'], { stdio: ['ignore', 'inherit', 'inherit'] });
-      stops.unshift(() => void child.kill('SIGTERM'));
-      await waitFor(`http://127.0.0.1:${adminPort}/readyz`);
-      return { port, pid: child.pid };
-    };
-    const gateway = await startGateway('gateway', true);
-    const unsynced = await startGateway('unsynced', false);
-
-    const plainPort = await findFreePort();
-    const plain = spawn(process.execPath, [join(root, 'dist', 'bench', 'plain-proxy.js'), String(plainPort), stack.chromaUrl], { stdio: ['ignore', 'ignore', 'inherit'] });
-    stops.unshift(() => void plain.kill('SIGTERM'));
-    await waitFor(`http://127.0.0.1:${plainPort}/api/v2/heartbeat`);
-
-    const token = await fetchDemoToken(stack.oidcIssuer, { username: 'alice', password: 'alice-dev-password' });
-    const query = JSON.stringify({ query_embeddings: [Array.from({ length: DIM }, () => rand())], n_results: 10, include: ['documents', 'metadatas', 'distances'] });
-    const path = `/api/v2/tenants/default_tenant/databases/default_database/collections/${collection.id}/query`;
-    const direct: Target = { origin: stack.chromaUrl, path, method: 'POST', headers: { 'content-type': 'application/json' }, body: query };
-    const viaPlain: Target = { ...direct, origin: `http://127.0.0.1:${plainPort}` };
-    const viaGateway: Target = { origin: `http://127.0.0.1:${gateway.port}`, path: `/c/demo${path}`, method: 'POST', headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` }, body: query };
-    const viaUnsynced: Target = { ...viaGateway, origin: `http://127.0.0.1:${unsynced.port}` };
-
-    const sides = { direct, plain: viaPlain, gateway: viaGateway, unsynced: viaUnsynced } as const;
-    type Side = keyof typeof sides;
-    const names = Object.keys(sides) as Side[];
-    const pools = Object.fromEntries(names.map((n) => [n, new Pool(sides[n].origin, { connections: CONCURRENCY })])) as Record<Side, Pool>;
-    stops.unshift(...names.map((n) => () => pools[n].close()));
-    // warm up every path (connections, JIT, the gateway's JWKS and collection directory)
-    for (const n of names) await runLoad(pools[n], sides[n], CONCURRENCY, 1000);
-
-    const serial = Object.fromEntries(names.map((n) => [n, [] as LoadResult[]])) as Record<Side, LoadResult[]>;
-    const loaded = Object.fromEntries(names.map((n) => [n, [] as LoadResult[]])) as Record<Side, LoadResult[]>;
-    // CPU time the proxy process spent per request: steadier than latency on a shared machine
-    const cpuPerRequest = Object.fromEntries(names.map((n) => [n, [] as Array<{ ms: number; requests: number }>])) as Record<Side, Array<{ ms: number; requests: number }>>;
+    const all: Case[] = [
+      { name: 'GET /api/v2/version, c=32', method: 'GET', path: '/api/v2/version', connections: 32, token: masked },
+      { name: 'query, masked caller, c=16', method: 'POST', path: queryPath, body: query, connections: 16, token: masked },
+      { name: 'query, exempt caller, c=16', method: 'POST', path: queryPath, body: query, connections: 16, token: exempt },
+      { name: 'query, masked caller, serial c=1', method: 'POST', path: queryPath, body: query, connections: 1, token: masked },
+    ];
+    const cases = all.filter((c) => !env.BENCH_CASES || env.BENCH_CASES.split(',').some((part) => c.name.includes(part)));
+    const runs = new Map<string, Record<Side, Run[]>>(cases.map((c) => [c.name, { direct: [], nginx: [], gateway: [], baseline: [] }]));
+    // warm up every path: connections, JIT, the gateway's JWKS, collection directory and token cache
+    for (const c of cases) for (const side of SIDES) await load(origins[side], c, side, 2, []);
     for (let round = 0; round < ROUNDS; round++) {
-      for (const n of names) serial[n].push(await runLoad(pools[n], sides[n], 1, SECONDS * 1000));
-      for (const n of names) {
-        const proxy = n === 'gateway' ? gateway.pid : n === 'unsynced' ? unsynced.pid : n === 'plain' ? plain.pid : undefined;
-        const before = cpuMs(proxy);
-        const r = await runLoad(pools[n], sides[n], CONCURRENCY, SECONDS * 1000);
-        cpuPerRequest[n].push({ ms: cpuMs(proxy) - before, requests: r.requests });
-        loaded[n].push(r);
+      for (const c of cases) {
+        // the side that goes first changes each round
+        const order = SIDES.map((_, i) => SIDES[(i + round) % SIDES.length] as Side);
+        for (const side of order) runs.get(c.name)?.[side].push(await load(origins[side], c, side, SECONDS, pids[side]()));
       }
     }
-    report(merge(serial.direct), merge(serial.plain), merge(serial.gateway), merge(loaded.direct), merge(loaded.plain), merge(loaded.gateway));
-    const rps = (r: LoadResult) => r.requests / r.seconds;
-    const [synced, notSynced] = [merge(loaded.gateway), merge(loaded.unsynced)];
-    console.log(`audit durability: gateway with the spool synced before each answer ${rps(synced).toFixed(0)} req/s, unsynced ${rps(notSynced).toFixed(0)} req/s: ${(rps(synced) / rps(notSynced)).toFixed(3)}x (target: at least 0.9x); added p50 at c=1 ${(percentile(merge(serial.gateway).latencies, 50) - percentile(merge(serial.unsynced).latencies, 50)).toFixed(3)} ms`);
-    const perRequest = (n: Side) => (1000 * cpuPerRequest[n].reduce((a, x) => a + x.ms, 0)) / cpuPerRequest[n].reduce((a, x) => a + x.requests, 0);
-    console.log(`CPU per request in the proxy process: gateway ${perRequest('gateway').toFixed(0)} µs, plain proxy ${perRequest('plain').toFixed(0)} µs (ratio ${(perRequest('gateway') / perRequest('plain')).toFixed(2)}x)`);
+    const results = cases.map((c) => summarise(c, runs.get(c.name) as Record<Side, Run[]>));
+    printTable(results);
+    const out = {
+      date: new Date().toISOString(),
+      conditions: {
+        node: process.version,
+        cores: cpus().length,
+        cpu: cpus()[0]?.model,
+        loadAverageAtEnd: loadavg(),
+        rounds: ROUNDS,
+        secondsPerRound: SECONDS,
+        records: RECORDS,
+        dimension: DIM,
+        nginx: 'one worker, upstream keepalive 64, access log off',
+        gateway: 'config/demo.yaml: spool synced before each answer, checkpoints every 100 events or 5 s, masking; volume windows and approvals left out',
+        loadGenerator: 'autocannon in the bench process, on the same machine',
+      },
+      cases: results,
+      targets: results.length === 4 ? targets(results) : [],
+    };
+    // a partial or altered run (some cases, the spool unsynced, a profiler attached) is printed, not filed as the day's result
+    const partial = cases.length !== all.length || env.BENCH_SPOOL_SYNC === 'false' || env.BENCH_NODE_ARGS !== undefined;
+    const dir = join(root, 'bench', 'results');
+    mkdirSync(dir, { recursive: true });
+    const file = join(dir, `${out.date.slice(0, 10)}-gateway${partial ? '-partial' : ''}.json`);
+    writeFileSync(file, `${JSON.stringify(out, null, 2)}\n`);
+    console.log(`\nwritten to ${file}`);
+    for (const t of out.targets) console.log(`  ${t.met ? 'met    ' : 'NOT met'}  ${t.target}: ${t.measured}`);
   } finally {
     for (const stop of stops) await stop();
   }
 }
 
-function report(sd: LoadResult, sp: LoadResult, sg: LoadResult, ld: LoadResult, lp: LoadResult, lg: LoadResult): void {
-  const rps = (r: LoadResult) => r.requests / r.seconds;
-  const fmt = (n: number) => n.toFixed(3);
-  const line = (name: string, r: LoadResult) =>
-    `  ${name.padEnd(9)} ${String(r.requests).padStart(7)} req  ${rps(r).toFixed(0).padStart(6)} req/s  p50 ${fmt(percentile(r.latencies, 50))} ms  p99 ${fmt(percentile(r.latencies, 99))} ms  errors ${r.errors}`;
-  console.log(`\nChroma query (${RECORDS} records, dim ${DIM}, n_results 10), ${ROUNDS} rounds x ${SECONDS}s per side; Node ${process.version}, ${cpus().length} cores`);
-  console.log(`latency, one request at a time:`);
-  console.log(line('direct', sd));
-  console.log(line('plain', sp));
-  console.log(line('gateway', sg));
-  const added = (a: LoadResult, b: LoadResult, p: number) => fmt(percentile(a.latencies, p) - percentile(b.latencies, p));
-  console.log(`  added by the gateway: p50 ${added(sg, sd, 50)} ms, p99 ${added(sg, sd, 99)} ms (a plain Node proxy adds p50 ${added(sp, sd, 50)} ms, p99 ${added(sp, sd, 99)} ms)`);
-  console.log(`throughput, ${CONCURRENCY} concurrent:`);
-  console.log(line('direct', ld));
-  console.log(line('plain', lp));
-  console.log(line('gateway', lg));
-  console.log(`  gateway / direct throughput: ${(rps(lg) / rps(ld)).toFixed(3)}x (plain proxy / direct: ${(rps(lp) / rps(ld)).toFixed(3)}x)`);
+/** 2,000 records of dimension 384; a third carry an e-mail address or phone number in the text, all one in metadata. */
+async function loadCollection(chromaUrl: string): Promise<string> {
+  const url = new URL(chromaUrl);
+  const chroma = new ChromaClient({ host: url.hostname, port: Number(url.port) });
+  const collection = await chroma.getOrCreateCollection({ name: 'docs-bench', embeddingFunction: null as unknown as undefined });
+  const rand = mulberry32(7);
+  for (let start = 0; start < RECORDS; start += 500) {
+    const ids = Array.from({ length: 500 }, (_, i) => `r${start + i}`);
+    await collection.upsert({
+      ids,
+      embeddings: ids.map(() => Array.from({ length: DIM }, () => rand())),
+      documents: ids.map((id, i) =>
+        i % 3 === 0
+          ? `document ${id} about vector search; ask jane.doe${i}@example.com or call +1 415 555 ${String(1000 + i).slice(-4)}`
+          : `document ${id} about vector search and gateways, with nothing personal in it at all`,
+      ),
+      metadatas: ids.map((id, i) => ({ team: `t${i % 7}`, id, email: `owner${i}@example.org` })),
+    });
+  }
+  return collection.id;
 }
 
-/** user + system CPU time of a process, from /proc (Linux), in ms; 0 for no process */
-function cpuMs(pid: number | undefined): number {
-  if (pid === undefined) return 0;
-  const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]?.split(' ') ?? [];
-  return ((Number(fields[11]) + Number(fields[12])) * 1000) / 100;
+/** The gateway with the demo's configuration, minus approvals (no Temporal here) and volume windows (a benchmark re-reads the same records). */
+async function startGateway(root: string, runDir: string, stack: { chromaUrl: string; mongoUri: string; oidcIssuer: string }) {
+  mkdirSync(runDir, { recursive: true });
+  const demo = parse(readFileSync(join(root, 'config', 'demo.yaml'), 'utf8')) as Record<string, unknown> & { policy: { rules: Array<Record<string, unknown>> } };
+  delete demo.approvals;
+  // BENCH_SPOOL_SYNC=false: the spool not synced before each answer, only to show what durability costs
+  if (env.BENCH_SPOOL_SYNC === 'false') (demo.audit as { spool: Record<string, unknown> }).spool.sync = false;
+  for (const rule of demo.policy.rules) delete rule.volume;
+  const configFile = join(runDir, 'gateway.yaml');
+  writeFileSync(configFile, stringify(demo));
+  const keyFile = join(runDir, 'checkpoint.pem');
+  writeFileSync(keyFile, generateKeyPairSync('ed25519').privateKey.export({ format: 'pem', type: 'pkcs8' }), { mode: 0o600 });
+  const [port, adminPort, demoPort] = [await findFreePort(), await findFreePort(), await findFreePort()];
+  const child = spawn(process.execPath, [...(env.BENCH_NODE_ARGS ? env.BENCH_NODE_ARGS.split(' ') : []), join(root, 'bin', 'vecgate'), 'gateway', '--config', configFile], {
+    stdio: ['ignore', 'ignore', 'inherit'],
+    env: {
+      ...env,
+      LOG_LEVEL: 'info',
+      OIDC_ISSUER: stack.oidcIssuer,
+      CHROMA_URL: stack.chromaUrl,
+      MONGODB_URI: stack.mongoUri,
+      VECGATE_PORT: String(port),
+      VECGATE_ADMIN_PORT: String(adminPort),
+      VECGATE_DEMO_PORT: String(demoPort),
+      VECGATE_AUDIT_SPOOL: join(runDir, 'spool'),
+      VECGATE_CHECKPOINT_KEY_FILE: keyFile,
+      VECGATE_CHECKPOINT_DIR: join(runDir, 'checkpoints'),
+    },
+  });
+  await waitFor(`http://127.0.0.1:${adminPort}/readyz`);
+  // the connection's own listener: clients use the same paths as against Chroma
+  return { child, port: demoPort };
+}
+
+/** nginx from Debian's package as a plain keep-alive reverse proxy, one worker, no access log. */
+async function startNginx(runDir: string, chromaUrl: string): Promise<{ child: ChildProcess; port: number; pids: () => number[] }> {
+  const binary = ['/usr/sbin/nginx', '/usr/bin/nginx'].find((p) => existsSync(p));
+  if (!binary) throw new Error('nginx is not installed: `npm run bench` installs it (apt-get install nginx-light) when run as root');
+  const port = await findFreePort();
+  const dir = join(runDir, 'nginx');
+  mkdirSync(dir, { recursive: true });
+  const upstream = new URL(chromaUrl);
+  const conf = join(dir, 'nginx.conf');
+  writeFileSync(conf, `
+worker_processes 1;
+daemon off;
+master_process on;
+pid ${dir}/nginx.pid;
+error_log ${dir}/error.log warn;
+${process.getuid?.() === 0 ? 'user root;' : ''}
+events { worker_connections 1024; }
+http {
+  access_log off;
+  client_body_temp_path ${dir}/body; proxy_temp_path ${dir}/proxy;
+  fastcgi_temp_path ${dir}/fastcgi; uwsgi_temp_path ${dir}/uwsgi; scgi_temp_path ${dir}/scgi;
+  keepalive_requests 1000000;
+  upstream chroma { server ${upstream.hostname}:${upstream.port}; keepalive 64; keepalive_requests 1000000; }
+  server {
+    listen 127.0.0.1:${port};
+    location / { proxy_pass http://chroma; proxy_http_version 1.1; proxy_set_header Connection ""; }
+  }
+}
+`);
+  const child = spawn(binary, ['-e', join(dir, 'error.log'), '-c', conf], { stdio: ['ignore', 'ignore', 'inherit'] });
+  await waitFor(`http://127.0.0.1:${port}/api/v2/heartbeat`);
+  const master = child.pid as number;
+  const pids = () => [master, ...readFileSync(`/proc/${master}/task/${master}/children`, 'utf8').trim().split(/\s+/).filter(Boolean).map(Number)];
+  return { child, port, pids };
+}
+
+/** One autocannon run against one side; every response's latency is kept (autocannon's own histogram rounds to whole ms). */
+async function load(origin: string, c: Case, side: Side, seconds: number, pids: number[]): Promise<Run> {
+  const headers: Record<string, string> = { ...(c.body ? { 'content-type': 'application/json' } : {}), ...(side === 'gateway' || side === 'baseline' ? { authorization: `Bearer ${c.token}` } : {}) };
+  const latencies: number[] = [];
+  const cpuBefore = cpuMs(pids);
+  const started = performance.now();
+  const result = await cannon({ url: `${origin}${c.path}`, method: c.method, headers, ...(c.body ? { body: c.body } : {}), connections: c.connections, duration: seconds }, latencies);
+  const elapsed = (performance.now() - started) / 1000;
+  latencies.sort((a, b) => a - b);
+  return { requests: latencies.length, errors: result.errors + result.non2xx + result.timeouts, seconds: elapsed, latencies, cpuMs: cpuMs(pids) - cpuBefore };
+}
+
+/** autocannon, with the latency of every response pushed to `latencies` */
+function cannon(options: autocannon.Options, latencies: number[]): Promise<autocannon.Result> {
+  return new Promise((resolve, reject) => {
+    const instance = autocannon(options, (err: unknown, result: autocannon.Result) => (err ? reject(err instanceof Error ? err : new Error(String(err))) : resolve(result)));
+    instance.on('response', (_client: unknown, _status: number, _bytes: number, ms: number) => void latencies.push(ms));
+  });
+}
+
+function summarise(c: Case, runs: Record<Side, Run[]>) {
+  const side = (s: Side) => {
+    const r = runs[s];
+    const requests = r.reduce((n, x) => n + x.requests, 0);
+    const latencies = r.flatMap((x) => x.latencies).sort((a, b) => a - b);
+    const cpu = r.reduce((n, x) => n + x.cpuMs, 0);
+    return {
+      reqPerSec: round(requests / r.reduce((n, x) => n + x.seconds, 0), 1),
+      p50Ms: round(percentile(latencies, 50), 3),
+      p99Ms: round(percentile(latencies, 99), 3),
+      errors: r.reduce((n, x) => n + x.errors, 0),
+      requests,
+      ...(s === 'direct' ? {} : { cpuMsPerRequest: round(cpu / requests, 4) }),
+      reqPerSecPerRound: r.map((x) => round(x.requests / x.seconds, 1)),
+    };
+  };
+  const sides = { direct: side('direct'), nginx: side('nginx'), gateway: side('gateway') };
+  const base = BASELINE ? side('baseline') : undefined;
+  return {
+    case: c.name,
+    connections: c.connections,
+    ...sides,
+    ...(base ? { baseline: base, gatewayToBaseline: round(sides.gateway.reqPerSec / base.reqPerSec, 3), cpuToBaseline: round((sides.gateway.cpuMsPerRequest ?? 0) / (base.cpuMsPerRequest ?? 1), 3) } : {}),
+    gatewayToDirect: round(sides.gateway.reqPerSec / sides.direct.reqPerSec, 3),
+    gatewayToNginx: round(sides.gateway.reqPerSec / sides.nginx.reqPerSec, 3),
+    gatewayAddedP50Ms: round(sides.gateway.p50Ms - sides.direct.p50Ms, 3),
+    nginxAddedP50Ms: round(sides.nginx.p50Ms - sides.direct.p50Ms, 3),
+  };
+}
+
+type Summary = ReturnType<typeof summarise>;
+
+function printTable(results: Summary[]): void {
+  console.log(`\nvecgate gateway vs nginx vs direct Chroma (${RECORDS} x ${DIM} points), ${ROUNDS} rounds x ${SECONDS} s per case and side; Node ${process.version}, ${cpus().length} cores`);
+  console.log('| request | direct req/s | nginx req/s | gateway req/s | gw/direct | gw/nginx | p50 direct / nginx / gateway (ms) | p99 direct / nginx / gateway (ms) | gateway CPU ms/req | nginx CPU ms/req |');
+  console.log('|---|---|---|---|---|---|---|---|---|---|');
+  for (const r of results) {
+    console.log(`| ${r.case} | ${r.direct.reqPerSec} | ${r.nginx.reqPerSec} | ${r.gateway.reqPerSec} | ${r.gatewayToDirect}x | ${r.gatewayToNginx}x | ${r.direct.p50Ms} / ${r.nginx.p50Ms} / ${r.gateway.p50Ms} | ${r.direct.p99Ms} / ${r.nginx.p99Ms} / ${r.gateway.p99Ms} | ${r.gateway.cpuMsPerRequest} | ${r.nginx.cpuMsPerRequest} |`);
+  }
+  for (const r of results) {
+    if (r.baseline) console.log(`${r.case}: baseline ${r.baseline.reqPerSec} req/s, p50 ${r.baseline.p50Ms} ms, CPU ${r.baseline.cpuMsPerRequest} ms/req; this build / baseline: ${r.gatewayToBaseline}x req/s, ${r.cpuToBaseline}x CPU per request`);
+  }
+  const errors = results.flatMap((r) => SIDES.filter((s) => (r[s]?.errors ?? 0) > 0).map((s) => `${r.case} ${s}: ${r[s]?.errors}`));
+  if (errors.length) console.log(`errors or non-2xx answers: ${errors.join('; ')}`);
+}
+
+function targets(results: Summary[]) {
+  const [version, masked, exempt, serial] = results as [Summary, Summary, Summary, Summary];
+  return [
+    { target: 'trivial endpoint: gateway >= 0.5x nginx req/s at c=32', measured: `${version.gatewayToNginx}x`, met: version.gatewayToNginx >= 0.5 },
+    { target: 'query, masked caller: gateway >= 0.9x direct at c=16', measured: `${masked.gatewayToDirect}x`, met: masked.gatewayToDirect >= 0.9 },
+    { target: 'query, exempt caller: gateway >= 0.9x direct at c=16', measured: `${exempt.gatewayToDirect}x`, met: exempt.gatewayToDirect >= 0.9 },
+    { target: 'query at c=1: added p50 <= 1 ms', measured: `${serial.gatewayAddedP50Ms} ms`, met: serial.gatewayAddedP50Ms <= 1 },
+    { target: 'gateway CPU <= 0.15 ms per trivial request', measured: `${version.gateway.cpuMsPerRequest} ms`, met: (version.gateway.cpuMsPerRequest ?? Infinity) <= 0.15 },
+  ];
+}
+
+/** Finds the peak, then holds a share of it with a fixed request rate; p99 and memory per minute. */
+async function soak(origin: string, c: Case, pid: number, root: string): Promise<void> {
+  const seconds = Number(env.BENCH_SOAK_SECONDS ?? 600);
+  const share = Number(env.BENCH_SOAK_SHARE ?? 0.8);
+  await load(origin, c, 'gateway', 3, []);
+  const peak = await load(origin, c, 'gateway', 10, []);
+  const rate = Math.max(1, Math.floor((share * peak.requests) / peak.seconds));
+  console.log(`soak: peak ${(peak.requests / peak.seconds).toFixed(0)} req/s, holding ${rate} req/s (${share * 100} %) for ${seconds} s, ${c.connections} connections`);
+  const minutes: Array<{ minute: number; reqPerSec: number; p50Ms: number; p99Ms: number; errors: number; rssMiB: number }> = [];
+  const slice = Math.min(60, seconds);
+  for (let t = 0; t < seconds; t += slice) {
+    const latencies: number[] = [];
+    const result = await cannon({ url: `${origin}${c.path}`, method: c.method, headers: { 'content-type': 'application/json', authorization: `Bearer ${c.token}` }, body: c.body, connections: c.connections, duration: slice, overallRate: rate }, latencies);
+    latencies.sort((a, b) => a - b);
+    const rss = Number(/VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1] ?? 0) / 1024;
+    const row = { minute: t / slice + 1, reqPerSec: round(latencies.length / slice, 1), p50Ms: round(percentile(latencies, 50), 3), p99Ms: round(percentile(latencies, 99), 3), errors: result.errors + result.non2xx + result.timeouts, rssMiB: round(rss, 1) };
+    minutes.push(row);
+    console.log(`  ${JSON.stringify(row)}`);
+  }
+  const dir = join(root, 'bench', 'results');
+  mkdirSync(dir, { recursive: true });
+  const file = join(dir, `${new Date().toISOString().slice(0, 10)}-soak.json`);
+  writeFileSync(file, `${JSON.stringify({ date: new Date().toISOString(), node: process.version, cores: cpus().length, case: c.name, peakReqPerSec: round(peak.requests / peak.seconds, 1), rate, seconds, minutes }, null, 2)}\n`);
+  console.log(`written to ${file}`);
+}
+
+/** SIGTERM, and wait (at most 15 s) for the gateway to flush its trail before MongoDB goes away */
+function stopChild(child: ChildProcess): Promise<void> {
+  if (child.exitCode !== null) return Promise.resolve();
+  return new Promise((resolve) => {
+    const timer = setTimeout(resolve, 15_000);
+    child.once('exit', () => {
+      clearTimeout(timer);
+      resolve();
+    });
+    child.kill('SIGTERM');
+  });
+}
+
+/** user + system CPU time of processes, from /proc (Linux), in ms */
+function cpuMs(pids: number[]): number {
+  let ticks = 0;
+  for (const pid of pids) {
+    const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]?.split(' ') ?? [];
+    ticks += Number(fields[11]) + Number(fields[12]);
+  }
+  return (ticks * 1000) / 100;
+}
+
+function round(n: number, digits: number): number {
+  const f = 10 ** digits;
+  return Math.round(n * f) / f;
 }
 
 async function waitFor(url: string): Promise<void> {
-  for (let i = 0; i < 200; i++) {
+  for (let i = 0; i < 300; i++) {
     try {
       if ((await fetch(url)).ok) return;
     } catch {
@@ -145,7 +370,6 @@ async function waitFor(url: string): Promise<void> {
   }
   throw new Error(`${url} did not become ready`);
 }
-
 
 main().catch((err: unknown) => {
   console.error(err);

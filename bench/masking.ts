@@ -7,7 +7,8 @@
  * the designated field only (what scanning and splicing cost without the detectors). Sides alternate in
  * rounds so that machine noise hits all alike. Printed: p50/p99 per side and the cost over no-op.
  * Run: `npx tsc -p tsconfig.build.json && node dist/bench/masking.js`.
- * Settings: BENCH_ROUNDS, BENCH_ITERATIONS (per round and side), BENCH_DIM (embedding size, 0 = none).
+ * Settings: BENCH_ROUNDS, BENCH_ITERATIONS (per round and side), BENCH_DIM (embedding size, 0 = none),
+ * BENCH_BASELINE (the root of another built checkout: its masking runs as one more side, to measure a change).
  */
 import { cpus, loadavg } from 'node:os';
 import { mulberry32, percentile } from './load';
@@ -42,6 +43,7 @@ function main(): void {
   // The same without detectors: what scanning, the record views, one designated field and splicing cost.
   const fieldsOnly = compileMasking([maskingRuleSchema.parse({ id: 'bench-fields', fields: ['metadata.ssn'], style: 'partial' })], { tokenKey: undefined });
 
+  const baseline = env.BENCH_BASELINE ? loadBaseline(env.BENCH_BASELINE) : undefined;
   console.log(`node ${process.version}, ${cpus().length} cores (${cpus()[0]?.model ?? 'unknown'}), ${RECORDS} records, ${ROUNDS} rounds x ${ITERATIONS} iterations per side`);
   for (const dim of DIMS) {
     const body = Buffer.from(JSON.stringify(chromaGetResponse(RECORDS, dim)));
@@ -53,6 +55,10 @@ function main(): void {
       'mask, fields only': () => maskHttpResponse(response, { ...options, plan: planOf(fieldsOnly) }),
       mask: () => maskHttpResponse(response, { ...options, plan: planOf(masker) }),
     };
+    if (baseline) {
+      const base = baseline;
+      sides['mask (baseline)'] = () => base.maskHttpResponse(response, { ...options, plan: base.masker.planFor(question) as MaskPlan });
+    }
     const samples: Record<string, number[]> = Object.fromEntries(Object.keys(sides).map((k) => [k, []]));
     for (const run of Object.values(sides)) for (let i = 0; i < 5; i++) run(); // warm-up
     for (let round = 0; round < ROUNDS; round++) {
@@ -80,8 +86,20 @@ function main(): void {
     const plain = row('parse+stringify');
     console.log(`  mask vs parse+stringify: x${(mask.p50 / plain.p50).toFixed(2)} at p50, x${(mask.p99 / plain.p99).toFixed(2)} at p99; added ${(mask.p50 - plain.p50).toFixed(2)} ms at p50`);
     console.log(`  mask added over no-op: ${(mask.p50 - row('no-op').p50).toFixed(2)} ms at p50, ${(mask.p99 - row('no-op').p99).toFixed(2)} ms at p99 (${((mask.p50 * 1000) / RECORDS).toFixed(1)} µs per record)`);
+    if (baseline) console.log(`  mask / mask (baseline) at p50: x${(mask.p50 / row('mask (baseline)').p50).toFixed(2)}; min x${(mask.min / row('mask (baseline)').min).toFixed(2)}`);
     console.log(`  load average while measuring: ${loadavg().map((l) => l.toFixed(1)).join(', ')} (on ${cpus().length} cores)`);
   }
+}
+
+/** The masking of another built checkout, compiled with the same rule. */
+function loadBaseline(root: string) {
+  // eslint-disable-next-line @typescript-eslint/no-require-imports -- a build chosen at run time
+  const m = require(`${root}/dist/src/masking`) as { compileMasking: typeof compileMasking; maskHttpResponse: typeof maskHttpResponse; maskingRuleSchema: typeof maskingRuleSchema };
+  const masker = m.compileMasking(
+    [m.maskingRuleSchema.parse({ id: 'bench-pii', fields: ['metadata.ssn'], detectors: ['email', 'phone', 'payment_card', 'iban', 'us_ssn', 'ipv4', 'ipv6'], style: 'partial' })],
+    { tokenKey: undefined },
+  );
+  return { masker, maskHttpResponse: m.maskHttpResponse };
 }
 
 /** A deterministic get response: every fifth document and some metadata carry personal data. */

@@ -1,9 +1,23 @@
 #!/usr/bin/env bash
 # Benchmarks (npm run bench): alternatives side by side in one run, ratios printed.
+# `npm run bench -- soak`: only the soak (10 minutes at 80 % of the gateway's peak).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/ensure-deps.sh
+# the gateway is compared with nginx from Debian's packages, a plain keep-alive proxy
+if ! command -v nginx >/dev/null 2>&1 && [ ! -x /usr/sbin/nginx ]; then
+  if [ "$(id -u)" != 0 ]; then
+    echo "bench: nginx is missing (run as root, or: sudo apt-get install nginx-light)" >&2
+    exit 1
+  fi
+  apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends nginx-light >/dev/null
+fi
 npx tsc -p tsconfig.build.json
+if [ "${1:-}" = soak ]; then
+  node dist/bench/gateway.js soak
+  exit 0
+fi
 node dist/bench/gateway.js
 node dist/bench/masking.js
 node dist/bench/volume.js

@@ -62,6 +62,9 @@ install_debian_packages() {
   dpkg -s rsyslog >/dev/null 2>&1 || missing+=(rsyslog)
   dpkg -s rsyslog-gnutls >/dev/null 2>&1 || missing+=(rsyslog-gnutls)
   command -v openssl >/dev/null 2>&1 || missing+=(openssl)
+  # the benchmark's plain keep-alive proxy (npm run bench); the tests do not need it, so it is
+  # installed only where apt can run (bench.sh says how otherwise)
+  [ -x /usr/sbin/nginx ] || [ "$(id -u)" != 0 ] || missing+=(nginx-light)
   [ ${#missing[@]} -eq 0 ] && return
   if [ "$(id -u)" != 0 ]; then
     log "missing Debian packages: ${missing[*]} (run as root, or: sudo apt-get install ${missing[*]})"

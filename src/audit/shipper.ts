@@ -52,6 +52,8 @@ export class Shipper {
   private cursor: SpoolCursor;
   private running: Promise<void> | undefined;
   private wake: (() => void) | undefined;
+  /** ends any sleep, the gathering one too: only stop() calls it */
+  private wakeForStop: (() => void) | undefined;
   private stopped = false;
   private failures = 0;
   private alarm: string | undefined;
@@ -86,7 +88,7 @@ export class Shipper {
 
   async stop(): Promise<void> {
     this.stopped = true;
-    this.wake?.();
+    this.wakeForStop?.();
     await this.running;
   }
 
@@ -114,11 +116,14 @@ export class Shipper {
       // a full batch means a backlog: go on at once; otherwise let events gather for one interval,
       // so that a busy gateway writes few large batches rather than many small ones
       else if (shipped >= this.options.batchSize) continue;
-      else await this.sleep(shipped > 0 ? this.options.shipIntervalMs : Math.min(this.options.checkpointMs, this.options.renewEveryMs));
+      // (new events do not cut the gathering short: waking on each of them made a batch per event)
+      else if (shipped > 0) await this.sleep(this.options.shipIntervalMs, false);
+      else await this.sleep(Math.min(this.options.checkpointMs, this.options.renewEveryMs));
     }
   }
 
-  private sleep(ms: number): Promise<void> {
+  /** `wakeOnNotify`: new events end the sleep (idle waits), or only stop() does (gathering) */
+  private sleep(ms: number, wakeOnNotify = true): Promise<void> {
     return new Promise((resolve) => {
       const timer = setTimeout(done, ms);
       timer.unref();
@@ -126,7 +131,8 @@ export class Shipper {
         clearTimeout(timer);
         resolve();
       }
-      this.wake = done;
+      this.wake = wakeOnNotify ? done : undefined;
+      this.wakeForStop = done;
     });
   }
 

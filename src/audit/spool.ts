@@ -44,6 +44,11 @@ export interface SpoolCursor {
   offset: number;
 }
 
+/** A frame's payload already serialised (as JSON of a T): appended as it is, not stringified again. */
+export class SerializedFrame {
+  constructor(readonly json: string) {}
+}
+
 export class SpoolFullError extends Error {
   readonly code = 'SPOOL_FULL';
 }
@@ -117,7 +122,7 @@ export class Spool<T> {
   }
 
   /** Resolves once the values are on disk (fdatasync); appends made meanwhile share one sync. */
-  append(values: readonly T[]): Promise<void> {
+  append(values: readonly (T | SerializedFrame)[]): Promise<void> {
     if (this.failed) return Promise.reject(this.failed);
     const bytes = Buffer.concat(values.map(frame));
     if (!this.hasRoom(bytes.length)) return Promise.reject(new SpoolFullError(`the audit spool holds ${this.totalBytes} bytes, its limit is ${this.options.maxBytes}`));
@@ -202,7 +207,7 @@ export class Spool<T> {
 }
 
 function frame(value: unknown): Buffer {
-  const payload = Buffer.from(JSON.stringify(value), 'utf8');
+  const payload = Buffer.from(value instanceof SerializedFrame ? value.json : JSON.stringify(value), 'utf8');
   const header = Buffer.alloc(HEADER);
   header.writeUInt32BE(payload.length, 0);
   header.writeUInt32BE(crc32(payload), 4);

@@ -20,11 +20,11 @@ export function upstreamRequestHeaders(
   incoming: IncomingHttpHeaders,
   opts: { credentialHeaders: readonly string[]; credential?: UpstreamCredential; host: string; bodyLength: number },
 ): Record<string, string | string[]> {
-  const drop = new Set([...HOP_BY_HOP, ...opts.credentialHeaders]);
-  for (const token of String(incoming.connection ?? '').split(',')) drop.add(token.trim().toLowerCase());
+  // the sets are looked up, not merged: nothing is built per request but the caller's Connection tokens
+  const named = incoming.connection === undefined ? undefined : new Set(String(incoming.connection).split(',').map((t) => t.trim().toLowerCase()));
   const out: Record<string, string | string[]> = {};
   for (const [name, value] of Object.entries(incoming)) {
-    if (value === undefined || drop.has(name) || SPOOFABLE.has(name) || SPOOFABLE_PREFIXES.some((p) => name.startsWith(p))) continue;
+    if (value === undefined || HOP_BY_HOP.has(name) || opts.credentialHeaders.includes(name) || named?.has(name) || SPOOFABLE.has(name) || SPOOFABLE_PREFIXES.some((p) => name.startsWith(p))) continue;
     out[name] = value;
   }
   out.host = opts.host;
@@ -38,12 +38,13 @@ export function credentialHeaders(credential: UpstreamCredential | undefined): R
   return { [credential.header]: credential.header === 'authorization' ? `Bearer ${credential.value}` : credential.value };
 }
 
+const RESPONSE_HOP_BY_HOP: ReadonlySet<string> = new Set(['connection', 'keep-alive', 'transfer-encoding', 'trailer', 'upgrade', 'proxy-connection']);
+
 /** Response headers passed to the caller: everything but hop-by-hop framing, which Node redoes. */
 export function downstreamResponseHeaders(upstream: Record<string, string | string[] | undefined>): Record<string, string | string[]> {
   const out: Record<string, string | string[]> = {};
-  const drop = new Set(['connection', 'keep-alive', 'transfer-encoding', 'trailer', 'upgrade', 'proxy-connection']);
   for (const [name, value] of Object.entries(upstream)) {
-    if (value !== undefined && !drop.has(name)) out[name] = value;
+    if (value !== undefined && !RESPONSE_HOP_BY_HOP.has(name)) out[name] = value;
   }
   return out;
 }

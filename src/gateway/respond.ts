@@ -13,6 +13,9 @@ import type { ConnectionRuntime } from './connections';
 /** Largest response read whole only to learn collection ids from it (create, get, list). */
 const MAX_LEARN_BYTES = 8 * 1024 * 1024;
 
+/** Answers up to this size that nothing needs to read are still sent in one write rather than streamed. */
+const SMALL_ANSWER_BYTES = 64 * 1024;
+
 /** What the caller was sent, for the audit event and an approval's execution report. */
 export interface Sent {
   bytes: number;
@@ -55,7 +58,18 @@ export async function respond(upstream: UpstreamResponse, res: ServerResponse, o
   const hash = o.hash ? createHash('sha256') : undefined;
   // only answers that may hold personal data are masked: a heartbeat streams even for a masked caller
   const masking = o.masking && o.conn.dialect.mayHoldPersonalData(o.classification, upstream.status) ? o.masking : undefined;
-  if (!masking && !learning) return streamThrough(upstream, res, sent, hash, o.beforeEnd, o.keepBodyBytes);
+  if (!masking && !learning) {
+    // a small answer of known length is read whole and written with its headers in one go: the
+    // stream plumbing costs more than the bytes for most requests (docs/performance.md)
+    const length = Number(upstream.headers['content-length'] ?? Infinity);
+    if (length > SMALL_ANSWER_BYTES) return streamThrough(upstream, res, sent, hash, o.beforeEnd, o.keepBodyBytes);
+    const read = await readUpTo(upstream.body, SMALL_ANSWER_BYTES);
+    if (!read.complete) return streamThrough({ ...upstream, body: Readable.from(prepend(read.chunks, upstream.body)) }, res, sent, hash, o.beforeEnd, o.keepBodyBytes);
+    const raw = read.chunks.length === 1 ? (read.chunks[0] as Buffer) : Buffer.concat(read.chunks);
+    if (o.keepBodyBytes !== undefined && raw.length <= o.keepBodyBytes) sent.body = raw;
+    // the upstream's content-length stays as it was (a HEAD answer announces a body it does not carry)
+    return send(res, upstream.status, downstreamResponseHeaders(upstream.headers), raw, sent, hash, o.beforeEnd, false);
+  }
 
   const limit = masking ? o.maskingMaxBodyBytes : MAX_LEARN_BYTES;
   const read = await readUpTo(upstream.body, limit);
@@ -102,12 +116,13 @@ async function streamThrough(upstream: UpstreamResponse, res: ServerResponse, se
   res.end();
 }
 
-async function send(res: ServerResponse, status: number, headers: Record<string, string | string[]>, body: Buffer, sent: Sent, hash: Hash | undefined, beforeEnd: () => Promise<void>): Promise<void> {
+async function send(res: ServerResponse, status: number, headers: Record<string, string | string[]>, body: Buffer, sent: Sent, hash: Hash | undefined, beforeEnd: () => Promise<void>, setLength = true): Promise<void> {
   res.statusCode = status;
   sent.bytes = body.length;
   if (hash) sent.sha256 = hash.update(body).digest('hex');
   await beforeEnd();
-  res.writeHead(status, { ...headers, 'content-length': String(body.length) });
+  if (setLength) headers['content-length'] = String(body.length);
+  res.writeHead(status, headers);
   res.end(body);
 }
 
