@@ -112,7 +112,11 @@ describe('checkpoints in an S3 bucket with Object Lock (moto S3 server)', () => 
 
   async function writeTrail(instanceId: string, bucket: CheckpointBucketSettings, events: number): Promise<void> {
     const trail = await openAuditTrail(db, settings(bucket), { instanceId, holderName: 'test', clock: systemClock, logger });
-    for (let i = 0; i < events; i++) await trail.commit(sampleRecord({ requestId: `${instanceId}-${i}` }));
+    for (let i = 0; i < events; i++) {
+      await trail.commit(sampleRecord({ requestId: `${instanceId}-${i}` }));
+      // shipped in batches of 20, so checkpoints fall every 20 events however the shipper gathers
+      if ((i + 1) % 20 === 0) await trail.flush();
+    }
     await trail.close();
   }
 
@@ -122,7 +126,7 @@ describe('checkpoints in an S3 bucket with Object Lock (moto S3 server)', () => 
     await writeTrail('gw-s3', bucketSettings('cp-lands'), 45);
 
     const inMongo = await db.collection<CheckpointRecord>('audit_events_checkpoints').find({ instanceId: 'gw-s3' }).sort({ size: 1 }).toArray();
-    // at start, every 20 events or so (counted per shipped batch), and at stop
+    // at start, every 20 events, and at stop
     expect(inMongo.length).toBeGreaterThanOrEqual(3);
     expect(inMongo.map((c) => c.size)).toEqual(expect.arrayContaining([0, 45]));
     const stored = await versions(s3, 'cp-lands', 'vecgate/checkpoints/');
@@ -179,7 +183,10 @@ describe('checkpoints in an S3 bucket with Object Lock (moto S3 server)', () => 
     const loaded = parseConfig(readFileSync(configFile, 'utf8'), configFile, env);
     expect(loaded.checkpointBucketCredentials).toEqual(S3_SERVER_CREDENTIALS);
     const trail = await openAuditTrail(mongo.db(database), trailSettingsFrom(loaded.config.audit, loaded.checkpointBucketCredentials), { instanceId: 'gw-v', holderName: 'test', clock: systemClock, logger });
-    for (let i = 0; i < 30; i++) await trail.commit(sampleRecord({ requestId: `v-${i}` }));
+    for (let i = 0; i < 30; i++) {
+      await trail.commit(sampleRecord({ requestId: `v-${i}` }));
+      if ((i + 1) % 10 === 0) await trail.flush(); // a checkpoint every 10 events, below the cut
+    }
     await trail.close();
 
     const clean = await auditVerify(loaded.config, {}, env);
