@@ -18,6 +18,12 @@ export interface Finding {
   message: string;
 }
 
+const HASH = /^[0-9a-f]{64}$/;
+
+function sealedByChain(event: StoredEvent): boolean {
+  return typeof event.hash === 'string' && HASH.test(event.hash) && typeof event.prevHash === 'string';
+}
+
 /** A checkpoint whose signature was already checked: the tree of `size` events had `root`. */
 export interface TrustedCheckpoint {
   size: number;
@@ -46,6 +52,7 @@ export class ChainVerifier {
   private diverged = false;
   /** hashes of the events just seen, to tell a reordering from a rebuilt chain */
   private readonly recent = new Map<string, number>();
+  private unsealedRun: Finding | undefined;
 
   constructor(
     readonly instanceId: string,
@@ -65,6 +72,10 @@ export class ChainVerifier {
       this.tree = undefined;
       this.linkKnown = false;
     }
+    if (!sealedByChain(event)) {
+      this.unsealed(seq);
+      return;
+    }
     if (recomputeHash(event) !== event.hash) {
       this.add('edited', seq, seq, `event ${seq} was changed after it was sealed: its content no longer matches its hash`);
     } else if (seq === 1 ? event.prevHash !== '' : this.linkKnown && event.prevHash !== this.prevHash) {
@@ -83,13 +94,30 @@ export class ChainVerifier {
     this.checkReached(seq);
   }
 
+  /**
+   * An event without a chain hash (written by a gateway from before the hash chain, or inserted by
+   * hand): nothing proves it, and the tree cannot be rebuilt past it. A run of them is one finding.
+   */
+  private unsealed(seq: number): void {
+    const last = this.findings[this.findings.length - 1];
+    if (last && last === this.unsealedRun && last.to === seq - 1) last.to = seq;
+    else {
+      this.add('edited', seq, seq, 'events carry no chain hash: the trail did not seal them (a gateway from before the hash chain wrote them, or they were inserted by hand), so nothing proves them');
+      this.unsealedRun = this.findings[this.findings.length - 1];
+    }
+    this.tree = undefined;
+    this.linkKnown = false;
+    this.expected = seq + 1;
+    this.checkReached(seq);
+  }
+
   /** The findings, once every event has been pushed. */
   finish(): Finding[] {
     const last = this.expected - 1;
     const signed = this.checkpoints.length > 0 ? (this.checkpoints[this.checkpoints.length - 1] as TrustedCheckpoint).size : 0;
     if (signed > last) {
       this.add('truncated', last + 1, signed, `events ${last + 1}-${signed} were signed in a checkpoint but are gone: the chain was cut at its tail`);
-    } else if (last > signed) {
+    } else if (last > signed && !(this.unsealedRun && this.unsealedRun.from <= signed + 1 && this.unsealedRun.to === last)) {
       this.add('unsigned-tail', signed + 1, last, `events ${signed + 1}-${last} are chained but not yet covered by a signed checkpoint`);
     }
     return this.findings;

@@ -75,6 +75,8 @@ describe('the chain verifier names what was done to the trail', () => {
     ['a deleted event', () => events.filter((e) => e.seq !== 7), signed, [{ kind: 'deleted', from: 7, to: 7 }]],
     ['a deleted range', () => events.filter((e) => e.seq < 10 || e.seq > 12), signed, [{ kind: 'deleted', from: 10, to: 12 }]],
     ['a cut tail', () => events.filter((e) => e.seq <= 17), signed, [{ kind: 'truncated', from: 18, to: 20 }]],
+    ['events the chain never sealed (a trail from before it), no checkpoint', () => events.map(({ hash: _h, prevHash: _p, ...e }) => e as Ev), [], [{ kind: 'edited', from: 1, to: 20 }]],
+    ['a run of events stripped of their hashes', () => events.map((e) => (e.seq >= 5 && e.seq <= 7 ? ({ ...e, hash: undefined } as unknown as Ev) : e)), signed, [{ kind: 'edited', from: 5, to: 7 }]],
     ['an inserted duplicate', () => [...events, { ...(events[3] as Ev), requestId: 'forged' }], signed, [{ kind: 'inserted', from: 4, to: 4 }]],
     ['a chain rebuilt from an edit without the key', () => resealFrom(events, 10, (e) => (e.status = 500)), signed, [{ kind: 'rechained', from: 9, to: 16 }]],
     ['an edited event re-hashed but not re-linked', () => {
