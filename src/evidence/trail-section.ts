@@ -3,7 +3,7 @@ import { createReadStream, createWriteStream, mkdtempSync, rmSync, type WriteStr
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
-import type { Collection, Db } from 'mongodb';
+import type { Db } from 'mongodb';
 import type { AuditEvent } from '../audit/event';
 import { verifierKeyText, type NoteVerifier } from '../audit/checkpoint';
 import { notesInDirectory, readCheckpoint, type CheckpointRecord } from '../audit/checkpoint-store';
@@ -20,7 +20,7 @@ import type { TrailSummary } from './summary';
 import type { TrailTally } from './trail-tally';
 
 /**
- * The trail section of a bundle, in one streamed pass per instance: the period's events as JSON
+ * The trail section of a bundle, in one streamed pass over the store: the period's events as JSON
  * Lines and CSV, the configurations in force, and what proves them: the store's chain checked as
  * `vecgate audit verify` checks it (the same ChainVerifier, fed from this pass rather than a pass
  * of its own, since FerretDB reads every document for any query), the signed checkpoint notes,
@@ -112,11 +112,40 @@ export async function exportTrail(options: TrailSectionOptions, writer: BundleWr
   const reports: InstanceReport[] = [];
   const checkpointFiles = new Set<string>();
   const lines: string[] = [];
+  const storeProblems: string[] = [];
 
   try {
-    for (const instanceId of instanceIds) {
+    const shared: ScanShared = { from, to, scratch, tally: options.tally, out: new EventFiles(jsonl, csv), approvalIds, configurations };
+    const scans = new Map<string, InstanceScan>();
+    const scanOf = (instanceId: string): InstanceScan => {
+      let scan = scans.get(instanceId);
+      if (!scan) {
+        scan = new InstanceScan(instanceId, trusted.filter((n) => n.instanceId === instanceId), shared, String(scans.size));
+        scans.set(instanceId, scan);
+      }
+      return scan;
+    };
+    for (const instanceId of instanceIds) scanOf(instanceId);
+    // One pass over the whole collection, in the order stored, for every instance at once (as
+    // `vecgate audit verify` reads it): FerretDB scans the table for any filter, so a pass per
+    // instance would read every event once per instance. An instance no lease or checkpoint names
+    // is exported too: its events are in the store, so they are in the bundle.
+    let withoutInstance = 0;
+    // a batch is held whole (about 1 KiB an event): 1,000 keeps the export within a 64 MiB heap
+    // (test/evidence/streaming.test.ts); on FerretDB larger batches read no faster (100,000 events:
+    // 27-29 s in batches of 1,000, 26-27 s in batches of 2,500), its own cost per event dominates
+    for await (const e of events.find({}, { batchSize: 1000 })) {
+      if (typeof e.instanceId !== 'string' || e.instanceId === '') withoutInstance += 1;
+      else await scanOf(e.instanceId).add(e);
+    }
+    const results = new Map<string, ScanResult>();
+    for (const [instanceId, scan] of scans) results.set(instanceId, await scan.finish());
+    await shared.out.flush();
+    if (withoutInstance > 0) storeProblems.push(`${withoutInstance} event(s) in the store carry no instance id: they belong to no chain and are not in the bundle (run \`vecgate audit verify\`)`);
+
+    for (const instanceId of [...results.keys()].sort()) {
       const mine = trusted.filter((n) => n.instanceId === instanceId);
-      const scan = await scanInstance({ events, instanceId, from, to, trusted: mine, scratch, tally: options.tally, out: { jsonl, csv }, approvalIds, configurations });
+      const scan = results.get(instanceId) as ScanResult;
       const findingsBefore = (upto: number) => scan.findings.filter((f) => f.kind !== 'unsigned-tail' && f.from <= upto);
       const report: InstanceReport = {
         instanceId,
@@ -209,7 +238,7 @@ export async function exportTrail(options: TrailSectionOptions, writer: BundleWr
   }
 
   const store: VerifyReport | null = options.verifiers.length > 0 ? { ok: rejected.length === 0 && reports.every((r) => r.ok), instances: reports } : null;
-  const verification = judge({ period: { from: from.toISOString(), to: to.toISOString() }, store, instances: evidence, verifiers: options.verifiers, lines });
+  const verification = judge({ period: { from: from.toISOString(), to: to.toISOString() }, store, instances: evidence, verifiers: options.verifiers, lines, storeProblems });
   await writer.writeFile(TRAIL.verification, `${JSON.stringify(verification, null, 2)}\n`);
   return {
     verification,
@@ -243,110 +272,162 @@ interface ScanResult {
   leaves: number;
 }
 
-/**
- * One pass over all of an instance's events, in seq order: the chain verifier sees every event (as
- * `vecgate audit verify` does), every leaf hash goes to a scratch file for the proofs, and the events
- * from the first to the last one of the period go into the bundle. Events after a period event wait
- * in a scratch file until a later period event shows they are inside the exported range; FerretDB
- * reads every document for any query, so one pass instead of several is what makes the export fast.
- */
-async function scanInstance(input: {
-  events: Collection<StoredEvent>;
-  instanceId: string;
+/** What every instance's scan shares: the period, the bundle's event files and what the events add up to. */
+interface ScanShared {
   from: Date;
   to: Date;
-  trusted: ReadonlyArray<{ size: number; root: Buffer }>;
   scratch: string;
   tally: TrailTally;
-  out: { jsonl: BundleStream; csv: BundleStream };
+  out: EventFiles;
   approvalIds: Set<string>;
   configurations: Map<string, KeptConfiguration>;
-}): Promise<ScanResult> {
-  const { instanceId, from, to } = input;
-  const verifier = new ChainVerifier(instanceId, distinctCheckpoints(input.trusted).map((c) => ({ size: c.size, root: Buffer.from(c.root, 'hex') })));
-  const r: ScanResult = { a: 0, b: 0, hashA: '', hashB: '', count: 0, lastSeq: 0, exported: 0, findings: [], notes: [], leavesFile: join(input.scratch, `${safe(instanceId)}.leaves`), leaves: 0 };
-  const leaves = new ChunkedFile(r.leavesFile);
-  const pendingFile = join(input.scratch, `${safe(instanceId)}.pending`);
-  let pending: ChunkedFile | undefined;
-  let configBefore: StoredEvent | undefined;
-  let expected = 1;
-  let leavesBroken = false;
-  let rows: Array<Array<string | number>> = [];
-  const ev = { notes: r.notes };
+}
 
-  const emit = async (event: StoredEvent): Promise<void> => {
-    r.exported += 1;
-    await input.out.jsonl.write(`${JSON.stringify(event)}\n`);
-    rows.push(eventRow(event));
-    if (rows.length >= CSV_BATCH) {
-      await input.out.csv.write(csvLines(rows));
-      rows = [];
-    }
-    input.tally.add(event);
-    if (event.approval?.approvalId) input.approvalIds.add(event.approval.approvalId);
-    if (event.configuration !== undefined) keepConfiguration(input.configurations, event, ev);
-  };
-  const flushPending = async (): Promise<void> => {
-    if (!pending) return;
-    await pending.close();
-    pending = undefined;
-    for await (const line of createInterface({ input: createReadStream(pendingFile), crlfDelay: Infinity })) if (line) await emit(JSON.parse(line) as StoredEvent);
-    rmSync(pendingFile, { force: true });
-  };
+/**
+ * trail/events.jsonl and trail/events.csv, written in batches: one write (one sha256 update, one
+ * stream write) per few hundred events rather than per event. Both files get the events in the
+ * same order, so line n of one is row n of the other.
+ */
+class EventFiles {
+  private lines: string[] = [];
+  private rows: Array<Array<string | number>> = [];
 
-  const take = async (e: StoredEvent): Promise<void> => {
+  constructor(
+    private readonly jsonl: BundleStream,
+    private readonly csv: BundleStream,
+  ) {}
+
+  async add(line: string, event: StoredEvent): Promise<void> {
+    this.lines.push(line);
+    this.rows.push(eventRow(event));
+    if (this.rows.length >= CSV_BATCH) await this.flush();
+  }
+
+  async flush(): Promise<void> {
+    if (this.rows.length === 0) return;
+    const text = this.lines.join('');
+    const rows = this.rows;
+    this.lines = [];
+    this.rows = [];
+    await this.jsonl.write(text);
+    await this.csv.write(csvLines(rows));
+  }
+}
+
+/**
+ * One instance's events as the single pass over the store hands them over, put back in seq order
+ * (SeqOrder, bounded): the chain verifier sees every event (as `vecgate audit verify` does), every
+ * leaf hash goes to a scratch file for the proofs, and the events from the first to the last one
+ * of the period go into the bundle. Events after a period event wait in a scratch file until a
+ * later period event shows they are inside the exported range. The instances' events interleave
+ * in events.jsonl in the order the store holds them, each instance's in seq order without a gap,
+ * which is what `vecgate evidence verify` checks per instance.
+ */
+class InstanceScan {
+  readonly r: ScanResult;
+  private readonly verifier: ChainVerifier;
+  private readonly leaves: ChunkedFile;
+  private readonly pendingFile: string;
+  private pending: ChunkedFile | undefined;
+  private configBefore: StoredEvent | undefined;
+  private expected = 1;
+  private leavesBroken = false;
+  private readonly ready: StoredEvent[] = [];
+  private readonly order: SeqOrder<StoredEvent>;
+  private readonly from: number;
+  private readonly to: number;
+
+  constructor(
+    readonly instanceId: string,
+    private readonly trusted: ReadonlyArray<{ size: number; root: Buffer }>,
+    private readonly shared: ScanShared,
+    scratchName: string,
+  ) {
+    this.verifier = new ChainVerifier(instanceId, distinctCheckpoints(trusted).map((c) => ({ size: c.size, root: Buffer.from(c.root, 'hex') })));
+    this.r = { a: 0, b: 0, hashA: '', hashB: '', count: 0, lastSeq: 0, exported: 0, findings: [], notes: [], leavesFile: join(shared.scratch, `${scratchName}.leaves`), leaves: 0 };
+    this.leaves = new ChunkedFile(this.r.leavesFile);
+    this.pendingFile = join(shared.scratch, `${scratchName}.pending`);
+    this.order = new SeqOrder<StoredEvent>((e) => this.ready.push(e));
+    this.from = shared.from.getTime();
+    this.to = shared.to.getTime();
+  }
+
+  /** The next event of this instance in the order stored. */
+  async add(e: StoredEvent): Promise<void> {
+    this.order.add(e);
+    await this.drain();
+  }
+
+  /** After the last event: what was held back, and the chain's findings. */
+  async finish(): Promise<ScanResult> {
+    this.order.end();
+    await this.drain();
+    await this.pending?.close();
+    await this.leaves.close();
+    if (this.configBefore) keepConfiguration(this.shared.configurations, this.configBefore, this.r, this.shared.from);
+    this.r.findings = [...forkedCheckpoints(this.instanceId, this.trusted), ...this.verifier.finish()];
+    return this.r;
+  }
+
+  private async drain(): Promise<void> {
+    for (let i = 0; i < this.ready.length; i++) await this.take(this.ready[i] as StoredEvent);
+    this.ready.length = 0;
+  }
+
+  private async take(e: StoredEvent): Promise<void> {
+    const r = this.r;
     const { _id, ...event } = e;
     r.count += 1;
     r.lastSeq = Math.max(r.lastSeq, e.seq);
-    verifier.push(event as unknown as Parameters<ChainVerifier['push']>[0]);
-    if (e.seq < expected) {
+    this.verifier.push(event as unknown as Parameters<ChainVerifier['push']>[0]);
+    if (e.seq < this.expected) {
       r.notes.push(`seq ${e.seq} appears more than once in the store; the bundle keeps the first (run \`vecgate audit verify\`)`);
       return;
     }
-    if (e.seq > expected) {
-      r.notes.push(`events ${expected}-${e.seq - 1} are missing from the store`);
-      leavesBroken = true;
+    if (e.seq > this.expected) {
+      r.notes.push(`events ${this.expected}-${e.seq - 1} are missing from the store`);
+      this.leavesBroken = true;
     }
-    expected = e.seq + 1;
-    if (!leavesBroken) {
-      await leaves.write(Buffer.from(e.hash, 'hex'));
+    this.expected = e.seq + 1;
+    if (!this.leavesBroken) {
+      await this.leaves.write(Buffer.from(e.hash, 'hex'));
       r.leaves += 1;
     }
     const time = new Date(e.time).getTime();
-    const inPeriod = time >= from.getTime() && time <= to.getTime();
+    const inPeriod = time >= this.from && time <= this.to;
     if (r.a === 0) {
       if (!inPeriod) {
-        if (e.configuration !== undefined) configBefore = event as StoredEvent;
+        if (e.configuration !== undefined) this.configBefore = event as StoredEvent;
         return;
       }
       r.a = e.seq;
       r.hashA = e.hash;
     } else if (!inPeriod) {
-      pending ??= new ChunkedFile(pendingFile);
-      await pending.write(Buffer.from(`${JSON.stringify(event)}\n`));
+      this.pending ??= new ChunkedFile(this.pendingFile);
+      await this.pending.write(Buffer.from(`${JSON.stringify(event)}\n`));
       return;
     }
-    await flushPending();
+    await this.flushPending();
     r.b = e.seq;
     r.hashB = e.hash;
-    await emit(event as StoredEvent);
-  };
-
-  const ready: StoredEvent[] = [];
-  const order = new SeqOrder<StoredEvent>((e) => ready.push(e));
-  // FerretDB answers smaller batches faster (measured: 1,000 about a quarter faster than 10,000)
-  for await (const e of input.events.find({ instanceId }, { batchSize: 1000 })) {
-    order.add(e);
-    while (ready.length > 0) await take(ready.shift() as StoredEvent);
+    await this.emit(event as StoredEvent, `${JSON.stringify(event)}\n`);
   }
-  order.end();
-  while (ready.length > 0) await take(ready.shift() as StoredEvent);
-  if (rows.length > 0) await input.out.csv.write(csvLines(rows));
-  await pending?.close();
-  await leaves.close();
-  if (configBefore) keepConfiguration(input.configurations, configBefore, ev, from);
-  r.findings = [...forkedCheckpoints(instanceId, input.trusted), ...verifier.finish()];
-  return r;
+
+  private async emit(event: StoredEvent, line: string): Promise<void> {
+    this.r.exported += 1;
+    await this.shared.out.add(line, event);
+    this.shared.tally.add(event);
+    if (event.approval?.approvalId) this.shared.approvalIds.add(event.approval.approvalId);
+    if (event.configuration !== undefined) keepConfiguration(this.shared.configurations, event, this.r);
+  }
+
+  private async flushPending(): Promise<void> {
+    if (!this.pending) return;
+    await this.pending.close();
+    this.pending = undefined;
+    for await (const line of createInterface({ input: createReadStream(this.pendingFile), crlfDelay: Infinity })) if (line) await this.emit(JSON.parse(line) as StoredEvent, `${line}\n`);
+    rmSync(this.pendingFile, { force: true });
+  }
 }
 
 /** A scratch file written in large chunks, waiting when the disk is behind. */
@@ -362,7 +443,8 @@ class ChunkedFile {
   async write(buf: Buffer): Promise<void> {
     this.chunks.push(buf);
     this.size += buf.length;
-    if (this.size >= 1 << 20) await this.drain();
+    // a quarter MiB per file: one leaves file and perhaps one pending file per instance are open at once
+    if (this.size >= 1 << 18) await this.drain();
   }
 
   private async drain(): Promise<void> {
@@ -419,13 +501,9 @@ function forkedCheckpoints(instanceId: string, trusted: ReadonlyArray<{ size: nu
   return out;
 }
 
-function safe(instanceId: string): string {
-  return instanceId.replace(/[^A-Za-z0-9._-]/g, '_');
-}
-
 /** The bundle's verdict: failed on any sign of tampering, unverified where nothing signed covers the events. */
-function judge(input: { period: Verification['period']; store: VerifyReport | null; instances: InstanceEvidence[]; verifiers: readonly NoteVerifier[]; lines: string[] }): Verification {
-  const failed: string[] = [];
+function judge(input: { period: Verification['period']; store: VerifyReport | null; instances: InstanceEvidence[]; verifiers: readonly NoteVerifier[]; lines: string[]; storeProblems: string[] }): Verification {
+  const failed: string[] = [...input.storeProblems];
   const unproven: string[] = [];
   if (input.store) {
     for (const i of input.store.instances) {
