@@ -389,6 +389,8 @@ class InstanceScan {
       this.leavesBroken = true;
     }
     this.expected = e.seq + 1;
+    // an event the chain never sealed (the verifier names it) has no leaf: no proof past it
+    if (typeof e.hash !== 'string' || !/^[0-9a-f]{64}$/.test(e.hash)) this.leavesBroken = true;
     if (!this.leavesBroken) {
       await this.leaves.write(Buffer.from(e.hash, 'hex'));
       r.leaves += 1;
@@ -413,11 +415,14 @@ class InstanceScan {
     await this.emit(event as StoredEvent, `${JSON.stringify(event)}\n`);
   }
 
-  private async emit(event: StoredEvent, line: string): Promise<void> {
+  private async emit(stored: StoredEvent, line: string): Promise<void> {
     this.r.exported += 1;
+    // the JSONL line keeps the event as stored; the CSV row and the counts read it with defaults, so a
+    // document missing fields (inserted by hand: the verifier names it) is exported, not a crash
+    const event = readable(stored);
     await this.shared.out.add(line, event);
     this.shared.tally.add(event);
-    if (event.approval?.approvalId) this.shared.approvalIds.add(event.approval.approvalId);
+    if (event.approval?.approvalId && startedAnApproval(event)) this.shared.approvalIds.add(event.approval.approvalId);
     if (event.configuration !== undefined) keepConfiguration(this.shared.configurations, event, this.r);
   }
 
@@ -575,4 +580,25 @@ async function checkpointNotes(
     else rejected.push({ source: c.source, reason: c.reason });
   }
   return { trusted, rejected };
+}
+
+/**
+ * Whether the request's approval workflow was started, so Temporal should hold its history: not
+ * when the gateway refused before starting one (no reason given, too many new approvals, or
+ * Temporal unreachable before the start, when no run was joined).
+ */
+function startedAnApproval(event: StoredEvent): boolean {
+  const code = event.error?.code;
+  if (code === 'APPROVAL_REASON_REQUIRED' || code === 'APPROVAL_RATE_LIMITED') return false;
+  return !(code === 'APPROVALS_UNAVAILABLE' && !event.approval?.runId);
+}
+
+function readable(e: StoredEvent): StoredEvent {
+  if (Array.isArray(e.collections) && e.decision && (!e.principal || Array.isArray(e.principal.groups))) return e;
+  return {
+    ...e,
+    collections: Array.isArray(e.collections) ? e.collections : [],
+    decision: e.decision ?? { effect: 'none', ruleId: null, explanation: '' },
+    principal: e.principal ? { ...e.principal, groups: Array.isArray(e.principal.groups) ? e.principal.groups : [] } : null,
+  };
 }

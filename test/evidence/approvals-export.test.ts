@@ -307,6 +307,9 @@ describe('approvals are exported as replayable histories and one csv row each', 
     const read = await docs.get({ ids: ['e1', 'e2'], include: ['documents'] as never });
     expect(read.documents).toEqual(['one', 'write to [EMAIL]']);
     await expect(alice.createCollection({ name: `secret-${randomBytes(3).toString('hex')}`, embeddingFunction: NO_EMBEDDING })).rejects.toThrow();
+    // refused before any workflow starts (no reason given): its event names an approval id Temporal never held
+    const noReason = await fetch(`${gw.url}/api/v2/tenants/default_tenant/databases/default_database/collections/${collectionId}/get`, { method: 'POST', headers: { authorization: `Bearer ${await tokenFor('alice')}`, 'content-type': 'application/json' }, body: '{"limit": 4}' });
+    expect(noReason.headers.get('x-vecgate-error')).toBe('APPROVAL_REASON_REQUIRED');
     // stopped, both write their last checkpoint: the export needs only MongoDB and Temporal
     stopped = true;
     await gw.close();

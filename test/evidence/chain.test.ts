@@ -87,4 +87,18 @@ describe('exports that chain with --since-bundle', () => {
     expect(verdict.ok).toBe(false);
     expect(verdict.problems.map((p) => p.message).join('\n')).toMatch(/no consistency from checkpoint 600 to 1000/);
   });
+
+  test('events the chain never sealed (a trail from before the hash chain) are exported and named, not a crash', async () => {
+    const legacyDb = `${database}_legacy`;
+    const legacy = mongo.db(legacyDb);
+    await seedTrail(legacy, { instanceId: 'gw-new', events: 20, start: T0, signer, checkpointsAt: [20] });
+    // what a gateway from before the chain wrote: events without hash or prevHash, of an instance no lease names
+    await legacy.collection('audit_events').insertMany([1, 2, 3].map((seq) => ({ instanceId: 'gw-old', seq, requestId: `old-${seq}`, time: at(seq), status: 200 })));
+    const out = join(scratch, 'legacy');
+    const r = await exportEvidence({ config: config(legacyDb), from: at(1), to: at(20), out, clock: systemClock });
+    expect(r.summary.trail.verdict).toBe('failed');
+    expect(r.summary.trail.verdictLines.join('\n')).toMatch(/seq 1-3: instance gw-old: events carry no chain hash/);
+    const verdict = await verifyBundle(out);
+    expect(verdict.ok).toBe(false);
+  });
 });
