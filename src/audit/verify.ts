@@ -76,7 +76,7 @@ export async function verifyTrail(db: Db, options: VerifyOptions): Promise<Verif
 }
 
 /** Two signed checkpoints of one size with different roots: the key signed two histories. */
-function forkedCheckpoints(instanceId: string, trusted: readonly TrustedCheckpoint[]): Finding[] {
+export function forkedCheckpoints(instanceId: string, trusted: readonly TrustedCheckpoint[]): Finding[] {
   const seen = new Map<number, Buffer>();
   const out: Finding[] = [];
   for (const c of trusted) {

@@ -11,7 +11,7 @@ import { verifyConsistency, verifyInclusion } from '../audit/merkle';
 import { canonicalBytes, plainJson } from '../audit/sequencer';
 import { ChainVerifier, type Finding } from '../audit/chain-verifier';
 import type { InstanceDoc } from '../audit/instance-lease';
-import { SeqOrder, type InstanceReport, type VerifyReport } from '../audit/verify';
+import { forkedCheckpoints, SeqOrder, type InstanceReport, type VerifyReport } from '../audit/verify';
 import type { BundleStream, BundleWriter } from './bundle';
 import { csvHeader, csvLines, EVENT_COLUMNS, eventRow } from './csv';
 import type { ReviewedRule } from './access-review';
@@ -490,20 +490,6 @@ function distinctCheckpoints(list: ReadonlyArray<{ size: number; root: Buffer; s
     by.set(key, entry);
   }
   return [...by.values()].sort((x, y) => y.size - x.size);
-}
-
-/** Two signed checkpoints of one size with different roots: the key signed two histories (as verifyTrail reports it). */
-function forkedCheckpoints(instanceId: string, trusted: ReadonlyArray<{ size: number; root: Buffer }>): Finding[] {
-  const seen = new Map<number, Buffer>();
-  const out: Finding[] = [];
-  for (const c of trusted) {
-    const other = seen.get(c.size);
-    if (other && !other.equals(c.root)) {
-      out.push({ kind: 'rechained', instanceId, from: 1, to: c.size, message: `instance ${instanceId}: two signed checkpoints of size ${c.size} have different roots: the chain was rebuilt and signed again` });
-    }
-    seen.set(c.size, c.root);
-  }
-  return out;
 }
 
 /** The bundle's verdict: failed on any sign of tampering, unverified where nothing signed covers the events. */
