@@ -88,8 +88,9 @@ function proveText(r: InclusionReport): string {
   ].join('\n');
 }
 
-function parseDate(value: string, option: string): Date {
-  const d = new Date(value);
+/** An ISO 8601 date or date-time given on the command line; anything else is refused with the form to use. */
+export function parseDate(value: string, option: string): Date {
+  const d = /^\d{4}-\d{2}-\d{2}([T ][\d:.]+(Z|[+-]\d{2}:?\d{2})?)?$/.test(value) ? new Date(value) : new Date(NaN);
   if (Number.isNaN(d.getTime())) throw new Error(`${option} ${value} is not a date: use ISO 8601, e.g. 2026-11-30T00:00:00Z`);
   return d;
 }

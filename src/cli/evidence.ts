@@ -2,6 +2,7 @@ import type { Clock } from '../clock';
 import type { Config } from '../config/schema';
 import { exportEvidence, type ExportResult } from '../evidence/export';
 import { verdictText, verifyBundle, type BundleVerdict } from '../evidence/verify-bundle';
+import { parseDate } from './audit';
 
 /** `vecgate evidence export` and `vecgate evidence verify`: text for people, JSON for tools; the exit code says the verdict. */
 
@@ -50,10 +51,4 @@ export async function evidenceExport(config: Config, flags: ExportFlags, deps: {
 export async function evidenceVerify(dir: string, options: { key?: string; json?: boolean }): Promise<{ verdict: BundleVerdict; text: string }> {
   const verdict = await verifyBundle(dir, options.key ? { key: options.key } : {});
   return { verdict, text: options.json ? `${JSON.stringify(verdict, null, 2)}\n` : verdictText(verdict) };
-}
-
-function parseDate(value: string, option: string): Date {
-  const d = /^\d{4}-\d{2}-\d{2}([T ][\d:.]+(Z|[+-]\d{2}:?\d{2})?)?$/.test(value) ? new Date(value) : new Date(NaN);
-  if (Number.isNaN(d.getTime())) throw new Error(`${option} ${value} is not a date: use ISO 8601, e.g. 2026-11-30T00:00:00Z`);
-  return d;
 }
