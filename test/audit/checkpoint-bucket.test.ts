@@ -54,8 +54,9 @@ function client(endpoint: string): S3Client {
   return new S3Client({ endpoint, region: 'us-east-1', forcePathStyle: true, credentials: { ...S3_SERVER_CREDENTIALS } });
 }
 
-async function lockedBucket(s3: S3Client, bucket: string): Promise<void> {
+async function lockedBucket(s3: S3Client, bucket: string, options: { defaultRule?: boolean } = {}): Promise<void> {
   await s3.send(new CreateBucketCommand({ Bucket: bucket, ObjectLockEnabledForBucket: true }));
+  if (options.defaultRule === false) return;
   // a default rule too, as operators set one: a put without its own lock is locked all the same
   await s3.send(new PutObjectLockConfigurationCommand({ Bucket: bucket, ObjectLockConfiguration: { ObjectLockEnabled: 'Enabled', Rule: { DefaultRetention: { Mode: 'COMPLIANCE', Days: 1 } } } }));
 }
@@ -262,11 +263,14 @@ describe('checkpoints in an S3 bucket with Object Lock (moto S3 server)', () => 
 
       back = await startS3(port);
       const s3b = client(back.endpoint);
-      await lockedBucket(s3b, 'cp-later');
+      // no default rule: the waiting checkpoints may land the moment the bucket exists, and a store
+      // takes a default rule only on an empty bucket; each checkpoint carries its own lock anyway
+      await lockedBucket(s3b, 'cp-later', { defaultRule: false });
       await eventually('every waiting checkpoint written to the bucket', 40_000, async () => (/vecgate_audit_checkpoints_waiting\{sink="s3"\} 0\n/.test(await metrics()) ? true : undefined));
       const stored = await versions(s3b, 'cp-later', 'checkpoints/');
       expect(stored.length).toBeGreaterThanOrEqual(1);
       expect(stored.some((v) => v.Key?.startsWith(`checkpoints/${gw.gateway.instanceId}/`))).toBe(true);
+      expect((await s3b.send(new HeadObjectCommand({ Bucket: 'cp-later', Key: stored[0]?.Key, VersionId: stored[0]?.VersionId }))).ObjectLockMode).toBe('COMPLIANCE');
       s3b.destroy();
     } finally {
       await gw.close();
