@@ -43,47 +43,68 @@ function subtreeRoot(leaves: readonly Hash[], from: number, to: number): Hash {
   return nodeHash(subtreeRoot(leaves, from, from + k), subtreeRoot(leaves, from + k, to));
 }
 
-/** PATH(m, D[n]): the audit path of leaf `index` in the tree of `leaves`. */
-export function inclusionProof(index: number, leaves: readonly Hash[]): Hash[] {
-  if (!Number.isInteger(index) || index < 0 || index >= leaves.length) throw new RangeError(`leaf ${index} is not in a tree of ${leaves.length}`);
-  const proof: Hash[] = [];
+/**
+ * Every hash in an RFC 9162 proof is the root of a run of consecutive leaves, MTH(D[from:to]), and
+ * which runs depends on the sizes alone. The plans below are those runs; the proofs hash them from
+ * the leaves in memory, and the evidence export folds them while the leaves stream by.
+ */
+export interface LeafRun {
+  /** 0-based, `to` exclusive */
+  from: number;
+  to: number;
+}
+
+/** The runs whose roots make up PATH(index, D[size]), leaf to root. */
+export function inclusionPlan(index: number, size: number): LeafRun[] {
+  if (!Number.isSafeInteger(index) || index < 0 || index >= size) throw new RangeError(`leaf ${index} is not in a tree of ${size}`);
+  const plan: LeafRun[] = [];
   const walk = (m: number, from: number, to: number): void => {
     const n = to - from;
     if (n <= 1) return;
     const k = split(n);
     if (m < k) {
       walk(m, from, from + k);
-      proof.push(subtreeRoot(leaves, from + k, to));
+      plan.push({ from: from + k, to });
     } else {
       walk(m - k, from + k, to);
-      proof.push(subtreeRoot(leaves, from, from + k));
+      plan.push({ from, to: from + k });
     }
   };
-  walk(index, 0, leaves.length);
-  return proof;
+  walk(index, 0, size);
+  return plan;
 }
 
-/** PROOF(m, D[n]): proves that the first `size1` leaves are a prefix of `leaves`. */
-export function consistencyProof(size1: number, leaves: readonly Hash[]): Hash[] {
-  if (!Number.isInteger(size1) || size1 < 1 || size1 > leaves.length) throw new RangeError(`no consistency proof from size ${size1} to ${leaves.length}`);
-  const proof: Hash[] = [];
+/** The runs whose roots make up PROOF(size1, D[size2]). */
+export function consistencyPlan(size1: number, size2: number): LeafRun[] {
+  if (!Number.isSafeInteger(size1) || size1 < 1 || size1 > size2) throw new RangeError(`no consistency proof from size ${size1} to ${size2}`);
+  const plan: LeafRun[] = [];
   const sub = (m: number, from: number, to: number, whole: boolean): void => {
     const n = to - from;
     if (m === n) {
-      if (!whole) proof.push(subtreeRoot(leaves, from, to));
+      if (!whole) plan.push({ from, to });
       return;
     }
     const k = split(n);
     if (m <= k) {
       sub(m, from, from + k, whole);
-      proof.push(subtreeRoot(leaves, from + k, to));
+      plan.push({ from: from + k, to });
     } else {
       sub(m - k, from + k, to, false);
-      proof.push(subtreeRoot(leaves, from, from + k));
+      plan.push({ from, to: from + k });
     }
   };
-  sub(size1, 0, leaves.length, true);
-  return proof;
+  sub(size1, 0, size2, true);
+  return plan;
+}
+
+/** PATH(m, D[n]): the audit path of leaf `index` in the tree of `leaves`. */
+export function inclusionProof(index: number, leaves: readonly Hash[]): Hash[] {
+  return inclusionPlan(index, leaves.length).map((run) => subtreeRoot(leaves, run.from, run.to));
+}
+
+/** PROOF(m, D[n]): proves that the first `size1` leaves are a prefix of `leaves`. */
+export function consistencyProof(size1: number, leaves: readonly Hash[]): Hash[] {
+  return consistencyPlan(size1, leaves.length).map((run) => subtreeRoot(leaves, run.from, run.to));
 }
 
 export type Verdict = { ok: true } | { ok: false; reason: string };

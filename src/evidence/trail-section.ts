@@ -7,7 +7,7 @@ import type { Db } from 'mongodb';
 import type { AuditEvent } from '../audit/event';
 import { verifierKeyText, type NoteVerifier } from '../audit/checkpoint';
 import { notesInDirectory, readCheckpoint, type CheckpointRecord } from '../audit/checkpoint-store';
-import { verifyConsistency, verifyInclusion } from '../audit/merkle';
+import { consistencyPlan, inclusionPlan, verifyConsistency, verifyInclusion } from '../audit/merkle';
 import { canonicalBytes, plainJson } from '../audit/sequencer';
 import { ChainVerifier, type Finding } from '../audit/chain-verifier';
 import type { InstanceDoc } from '../audit/instance-lease';
@@ -15,7 +15,7 @@ import { forkedCheckpoints, SeqOrder, type InstanceReport, type VerifyReport } f
 import type { BundleStream, BundleWriter } from './bundle';
 import { csvHeader, csvLines, EVENT_COLUMNS, eventRow } from './csv';
 import type { ReviewedRule } from './access-review';
-import { consistencyPlan, inclusionPlan, RunRoots } from './streamed-proofs';
+import { RunRoots } from './streamed-proofs';
 import type { TrailSummary } from './summary';
 import type { TrailTally } from './trail-tally';
 

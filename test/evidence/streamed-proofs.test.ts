@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
-import { consistencyProof, inclusionProof, leafHash } from '../../src/audit/merkle';
-import { consistencyPlan, inclusionPlan, RunRoots } from '../../src/evidence/streamed-proofs';
+import { consistencyPlan, consistencyProof, inclusionPlan, inclusionProof, leafHash } from '../../src/audit/merkle';
+import { RunRoots } from '../../src/evidence/streamed-proofs';
 
 const leaves = (n: number) => Array.from({ length: n }, (_, i) => leafHash(createHash('sha256').update(String(i)).digest()));
 const hex = (hs: Buffer[]) => hs.map((h) => h.toString('hex'));
