@@ -14,6 +14,7 @@ import { MongoClient, type Db } from 'mongodb';
 import pino from 'pino';
 import { signCheckpoint, MongoCheckpointSink, type CheckpointRecord } from '../src/audit/checkpoint-store';
 import type { AuditRecord } from '../src/audit/event';
+import { searchEvent } from './audit-record';
 import { GENESIS, seal, type ChainHead } from '../src/audit/sequencer';
 import { openAuditTrail, type TrailSettings } from '../src/audit/trail';
 import { toStoredHead } from '../src/audit/instance-lease';
@@ -34,25 +35,7 @@ const keys = generateKeyPairSync('ed25519');
 const signer = { name: 'bench/audit', privateKey: keys.privateKey };
 
 function record(i: number): AuditRecord {
-  return {
-    requestId: `bench-${i}`,
-    time: new Date(),
-    principal: { subject: `user-${i % 50}`, email: `user${i % 50}@example.test`, groups: ['data-scientists'], issuer: 'http://idp.example' },
-    client: { ip: '127.0.0.1', userAgent: 'bench' },
-    connection: 'demo',
-    dialect: 'chroma',
-    request: { method: 'POST', path: '/api/v2/tenants/default_tenant/databases/default_database/collections/0f0e/query', endpoint: 'chroma.collection_query', bodySha256: 'a'.repeat(64) },
-    operation: 'search',
-    collections: ['docs-bench'],
-    bulk: false,
-    decision: { effect: 'allow', ruleId: 'scientists-use-docs', explanation: 'Rule "scientists-use-docs" allows search on collection "docs-bench" of connection "demo".' },
-    status: 200,
-    records: { requested: 10, returned: 10 },
-    upstream: { status: 200, latencyMs: 1.2 },
-    latencyMs: 1.9,
-    bytesIn: 600,
-    bytesOut: 4000,
-  };
+  return searchEvent(i, `bench-${i}`, new Date());
 }
 
 function settings(dir: string): TrailSettings {

@@ -21,6 +21,7 @@ import { MongoClient, type Db } from 'mongodb';
 import { stringify } from 'yaml';
 import { MongoCheckpointSink, signCheckpoint, type CheckpointRecord } from '../src/audit/checkpoint-store';
 import type { AuditRecord } from '../src/audit/event';
+import { searchEvent } from './audit-record';
 import { GENESIS, seal } from '../src/audit/sequencer';
 import { rawPublicKeyHex } from '../src/approval/decider-keys';
 import { decide, startOrGetApproval } from '../src/approval/temporal-client';
@@ -54,25 +55,16 @@ const signer = { name: 'bench/audit', privateKey: checkpointKey };
 function record(i: number, instance: number, per: number): AuditRecord {
   const k = (instance * per + i) / 100;
   const denied = i % 20 === 0;
+  const { upstream: _upstream, ...search } = searchEvent(i, `bench-${instance}-${i}`, new Date(START.getTime() + i * 100));
   return {
-    requestId: `bench-${instance}-${i}`,
-    time: new Date(START.getTime() + i * 100),
+    ...search,
     principal: { subject: `user-${i % 50}`, email: `user${i % 50}@example.test`, groups: [i % 2 ? 'data-scientists' : 'data-stewards'], issuer: 'http://idp.example' },
-    client: { ip: '127.0.0.1', userAgent: 'bench' },
-    connection: 'demo',
-    dialect: 'chroma',
-    request: { method: 'POST', path: '/api/v2/tenants/default_tenant/databases/default_database/collections/0f0e/query', endpoint: 'chroma.collection_query', bodySha256: 'a'.repeat(64) },
     operation: i % 100 === 0 ? 'export' : 'search',
     collections: [`docs-${i % 7}`],
-    bulk: false,
     decision: denied ? { effect: 'deny', ruleId: 'no-secrets', explanation: 'denied' } : { effect: 'allow', ruleId: 'scientists-use-docs', explanation: 'Rule "scientists-use-docs" allows search.' },
     status: denied ? 403 : 200,
     ...(i % 100 === 0 ? { approval: { approvalId: APPROVALS > 0 ? approvalIdOf(Math.floor(k) % APPROVALS) : `vecgate-${String(i).padStart(40, '0')}` } } : {}),
     ...(i % 3 === 0 ? { masking: { rulesApplied: ['pii'], rulesExempted: [], detectorsFired: [{ detector: 'email', count: 2 }], fieldsMasked: [{ field: 'documents', count: 2 }], valuesMasked: 2 } } : {}),
-    records: { requested: 10, returned: 10 },
-    latencyMs: 1.9,
-    bytesIn: 600,
-    bytesOut: 4000,
   };
 }
 
