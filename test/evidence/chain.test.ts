@@ -1,16 +1,14 @@
-import { generateKeyPairSync, randomBytes } from 'node:crypto';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { randomBytes } from 'node:crypto';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { MongoClient, type Db } from 'mongodb';
-import { stringify } from 'yaml';
 import { systemClock } from '../../src/clock';
-import { parseConfig } from '../../src/config/load';
 import { exportEvidence } from '../../src/evidence/export';
 import type { Verification } from '../../src/evidence/trail-section';
 import { verifyBundle } from '../../src/evidence/verify-bundle';
 import { testStack } from '../support/stack';
-import { seedTrail } from './support/seed';
+import { exportKeys, seedTrail } from './support/seed';
 
 /**
  * Exports chain: a bundle made with --since-bundle proves (RFC 9162 consistency) that its trail
@@ -19,28 +17,10 @@ import { seedTrail } from './support/seed';
  */
 
 const scratch = mkdtempSync(join(tmpdir(), 'vecgate-evidence-chain-'));
-const checkpointKey = join(scratch, 'checkpoint.pem');
-const evidenceKey = join(scratch, 'evidence.pem');
-const keys = generateKeyPairSync('ed25519');
-writeFileSync(checkpointKey, keys.privateKey.export({ format: 'pem', type: 'pkcs8' }));
-writeFileSync(evidenceKey, generateKeyPairSync('ed25519').privateKey.export({ format: 'pem', type: 'pkcs8' }));
-const signer = { name: 'test/audit', privateKey: keys.privateKey };
+const { signer, config } = exportKeys(scratch);
 const T0 = new Date('2026-10-01T00:00:00Z');
 const at = (seq: number) => new Date(T0.getTime() + seq * 1000);
 
-function config(database: string) {
-  return parseConfig(
-    stringify({
-      identity: { issuer: 'http://idp.example', audience: 'vecgate' },
-      connections: [{ name: 'demo', dialect: 'chroma', upstream: 'http://127.0.0.1:8000' }],
-      policy: { rules: [] },
-      audit: { mongodbUri: testStack().mongoUri, database, checkpoints: { keyFile: checkpointKey, keyName: 'test/audit' } },
-      evidence: { keyFile: evidenceKey },
-    }),
-    'chain config',
-    {},
-  ).config;
-}
 
 describe('exports that chain with --since-bundle', () => {
   let mongo: MongoClient;

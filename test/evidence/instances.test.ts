@@ -1,18 +1,17 @@
-import { generateKeyPairSync, randomBytes } from 'node:crypto';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { randomBytes } from 'node:crypto';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { MongoClient, type Db } from 'mongodb';
-import { stringify } from 'yaml';
 import { MongoCheckpointSink, signCheckpoint, type CheckpointRecord } from '../../src/audit/checkpoint-store';
 import { GENESIS, seal, type ChainLinks } from '../../src/audit/sequencer';
 import { systemClock } from '../../src/clock';
-import { parseConfig } from '../../src/config/load';
 import { exportEvidence } from '../../src/evidence/export';
 import type { Verification } from '../../src/evidence/trail-section';
 import { verifyBundle } from '../../src/evidence/verify-bundle';
 import { sampleRecord } from '../audit/support/records';
 import { testStack } from '../support/stack';
+import { exportKeys } from './support/seed';
 
 /**
  * Several gateway instances write into one collection, so their events lie interleaved in the
@@ -22,28 +21,10 @@ import { testStack } from '../support/stack';
  */
 
 const scratch = mkdtempSync(join(tmpdir(), 'vecgate-evidence-instances-'));
-const checkpointKey = join(scratch, 'checkpoint.pem');
-const evidenceKey = join(scratch, 'evidence.pem');
-const keys = generateKeyPairSync('ed25519');
-writeFileSync(checkpointKey, keys.privateKey.export({ format: 'pem', type: 'pkcs8' }));
-writeFileSync(evidenceKey, generateKeyPairSync('ed25519').privateKey.export({ format: 'pem', type: 'pkcs8' }));
-const signer = { name: 'test/audit', privateKey: keys.privateKey };
+const { signer, config } = exportKeys(scratch);
 const T0 = new Date('2026-10-01T00:00:00Z');
 const PER_INSTANCE = 300;
 
-function config(database: string) {
-  return parseConfig(
-    stringify({
-      identity: { issuer: 'http://idp.example', audience: 'vecgate' },
-      connections: [{ name: 'demo', dialect: 'chroma', upstream: 'http://127.0.0.1:8000' }],
-      policy: { rules: [] },
-      audit: { mongodbUri: testStack().mongoUri, database, checkpoints: { keyFile: checkpointKey, keyName: 'test/audit' } },
-      evidence: { keyFile: evidenceKey },
-    }),
-    'instances config',
-    {},
-  ).config;
-}
 
 /** Sealed chains of each instance, stored round robin a few events at a time, with seq 11 and 12 of each swapped. */
 async function seedInterleaved(db: Db, instances: ReadonlyArray<{ id: string; leased: boolean; signed: boolean }>): Promise<void> {

@@ -1,3 +1,10 @@
+import { generateKeyPairSync } from 'node:crypto';
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { stringify } from 'yaml';
+import { parseConfig } from '../../../src/config/load';
+import type { Config } from '../../../src/config/schema';
+import { testStack } from '../../support/stack';
 import type { Db } from 'mongodb';
 import { MongoCheckpointSink, signCheckpoint, type CheckpointRecord } from '../../../src/audit/checkpoint-store';
 import type { NoteSigner } from '../../../src/audit/checkpoint';
@@ -32,4 +39,29 @@ export async function seedTrail(
   // as a gateway's lease would: the store knows the instance
   await db.collection<{ _id: string }>('audit_events_instances').updateOne({ _id: options.instanceId }, { $set: { holderName: 'seed' } }, { upsert: true });
   return head;
+}
+
+/**
+ * Keys for exports of a seeded trail, written into `scratch`: the checkpoint signer (`seedTrail`'s
+ * signer) and an evidence key, with the export configuration for a database of the test store.
+ */
+export function exportKeys(scratch: string): { signer: NoteSigner; config: (database: string) => Config } {
+  const checkpointKey = join(scratch, 'checkpoint.pem');
+  const evidenceKey = join(scratch, 'evidence.pem');
+  const keys = generateKeyPairSync('ed25519');
+  writeFileSync(checkpointKey, keys.privateKey.export({ format: 'pem', type: 'pkcs8' }));
+  writeFileSync(evidenceKey, generateKeyPairSync('ed25519').privateKey.export({ format: 'pem', type: 'pkcs8' }));
+  const config = (database: string): Config =>
+    parseConfig(
+      stringify({
+        identity: { issuer: 'http://idp.example', audience: 'vecgate' },
+        connections: [{ name: 'demo', dialect: 'chroma', upstream: 'http://127.0.0.1:8000' }],
+        policy: { rules: [] },
+        audit: { mongodbUri: testStack().mongoUri, database, checkpoints: { keyFile: checkpointKey, keyName: 'test/audit' } },
+        evidence: { keyFile: evidenceKey },
+      }),
+      'export config',
+      {},
+    ).config;
+  return { signer: { name: 'test/audit', privateKey: keys.privateKey }, config };
 }
