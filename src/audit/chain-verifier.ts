@@ -20,7 +20,8 @@ export interface Finding {
 
 const HASH = /^[0-9a-f]{64}$/;
 
-function sealedByChain(event: StoredEvent): boolean {
+/** Whether the event carries the hashes a chain seals it with (events from before the chain do not). */
+export function sealedByChain(event: { hash?: unknown; prevHash?: unknown }): boolean {
   return typeof event.hash === 'string' && HASH.test(event.hash) && typeof event.prevHash === 'string';
 }
 

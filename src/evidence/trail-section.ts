@@ -9,7 +9,7 @@ import { verifierKeyText, type NoteVerifier } from '../audit/checkpoint';
 import { notesInDirectory, readCheckpoint, type CheckpointRecord } from '../audit/checkpoint-store';
 import { consistencyPlan, inclusionPlan, verifyConsistency, verifyInclusion } from '../audit/merkle';
 import { canonicalBytes, plainJson } from '../audit/sequencer';
-import { ChainVerifier, type Finding } from '../audit/chain-verifier';
+import { ChainVerifier, sealedByChain, type Finding } from '../audit/chain-verifier';
 import type { InstanceDoc } from '../audit/instance-lease';
 import { forkedCheckpoints, SeqOrder, type InstanceReport, type VerifyReport } from '../audit/verify';
 import type { BundleStream, BundleWriter } from './bundle';
@@ -390,7 +390,7 @@ class InstanceScan {
     }
     this.expected = e.seq + 1;
     // an event the chain never sealed (the verifier names it) has no leaf: no proof past it
-    if (typeof e.hash !== 'string' || !/^[0-9a-f]{64}$/.test(e.hash)) this.leavesBroken = true;
+    if (!sealedByChain(e)) this.leavesBroken = true;
     if (!this.leavesBroken) {
       await this.leaves.write(Buffer.from(e.hash, 'hex'));
       r.leaves += 1;
