@@ -39,8 +39,9 @@ export function seal<T extends object>(head: ChainHead, instanceId: string, reco
 /**
  * seal() with the sealed event as JSON text built from the canonical bytes: the same hash, and
  * the trail serialises an event once for its hash and its spool frame alike (docs/performance.md).
+ * `bytes` is the canonical form's size, which the trail bounds.
  */
-export function sealJson(head: ChainHead, instanceId: string, record: object): { json: string; seq: number; head: ChainHead } {
+export function sealJson(head: ChainHead, instanceId: string, record: object): { json: string; seq: number; head: ChainHead; bytes: number } {
   const linked = { ...record, instanceId, seq: head.seq + 1, prevHash: head.hash };
   // canonicalize follows JSON.stringify (toJSON for dates, undefined left out) but throws on NaN and
   // Infinity, which the JSON form turns into null: only such an event pays for that form
@@ -51,10 +52,11 @@ export function sealJson(head: ChainHead, instanceId: string, record: object): {
     text = canonicalize(plainJson(linked));
   }
   if (text === undefined) throw new TypeError('an audit event must be a JSON object');
-  const leaf = leafHash(Buffer.from(text, 'utf8'));
+  const bytes = Buffer.from(text, 'utf8');
+  const leaf = leafHash(bytes);
   const hash = leaf.toString('hex');
   // canonical JSON of an object ends with its closing brace: the hash goes in as its last member
-  return { json: `${text.slice(0, -1)},"hash":"${hash}"}`, seq: linked.seq, head: { seq: linked.seq, hash, tree: appendLeaf(head.tree, leaf) } };
+  return { json: `${text.slice(0, -1)},"hash":"${hash}"}`, seq: linked.seq, head: { seq: linked.seq, hash, tree: appendLeaf(head.tree, leaf) }, bytes: bytes.length };
 }
 
 /** The leaf hash an event should carry, recomputed from all its fields but `hash` (and MongoDB's `_id`). */

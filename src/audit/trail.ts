@@ -271,7 +271,9 @@ export class AuditTrail implements AuditLog {
   /** The event sealed into the chain, as its spool frame ({t:'e', e}) serialised once. */
   private sealNext(record: AuditRecord): SerializedFrame {
     const stamped = this.deps.configSha256 ? { ...record, configSha256: this.deps.configSha256 } : record;
-    const sealed = sealJson(this.head, this.deps.instanceId, bounded(stamped));
+    let sealed = sealJson(this.head, this.deps.instanceId, stamped);
+    // sized by the canonical form it was sealed as: an event too large for the store keeps its essentials, hashed as such
+    if (sealed.bytes > MAX_EVENT_BYTES) sealed = sealJson(this.head, this.deps.instanceId, essentials(stamped, sealed.bytes));
     this.head = sealed.head;
     return new SerializedFrame(`{"t":"e","e":${sealed.json}}`);
   }
@@ -297,12 +299,6 @@ export class AuditTrail implements AuditLog {
 
 function sealFrom(head: ChainHead, e: SealedEvent): ChainHead {
   return { seq: e.seq, hash: e.hash, tree: appendLeaf(head.tree, Buffer.from(e.hash, 'hex')) };
-}
-
-/** Sized before sealing: an event too large for the store keeps its essentials, hashed as such. */
-function bounded(record: AuditRecord): AuditRecord {
-  const size = Buffer.byteLength(JSON.stringify(record), 'utf8');
-  return size <= MAX_EVENT_BYTES ? record : essentials(record, size);
 }
 
 function essentials(record: AuditRecord, size: number): AuditRecord {

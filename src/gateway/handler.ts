@@ -10,10 +10,10 @@ import { asVecgateError, VecgateError } from '../errors';
 import { upstreamRequestHeaders } from '../forward/headers';
 import { extractToken } from '../identity/extract';
 import type { Principal, TokenVerifier } from '../identity/types';
-import { emptyStats, type Masker, type MaskStats } from '../masking';
+import { emptyStats, type Masker, type MaskPlan, type MaskStats } from '../masking';
 import { decide, type Decision, type Policy } from '../policy/evaluate';
 import { FILTER_ON_MASKED_RULE, judgeFilters } from '../policy/masked-filters';
-import { volumeExportReason, type VolumeControl } from '../volume';
+import { volumeExportReason, type UsageKey, type VolumeControl } from '../volume';
 import { parseJsonBody, readBody } from './body';
 import type { ConnectionRuntime } from './connections';
 import { errorResponse } from './error-response';
@@ -42,20 +42,25 @@ export interface HandlerDeps {
   logger: Logger;
 }
 
-/** What the gateway learnt about one request so far; it becomes the audit event. */
+/**
+ * What the gateway learnt about one request so far, written as each step finishes and read only
+ * to build the request's one audit event (auditRecord): a request can stop at any step, so every
+ * field but the first few is optional here. The steps hand each other typed results (Identified,
+ * Admitted), never this record.
+ */
 interface Trace {
   requestId: string;
   arrived: number;
   started: number;
-  connection?: ConnectionRuntime;
-  principal?: Principal;
   path: string;
-  classification?: Classification;
   collections: string[];
-  decision?: Decision;
-  approval?: { approvalId: string; runId?: string; grantId?: string };
   bytesIn: number;
   sent: Sent;
+  connection?: ConnectionRuntime;
+  principal?: Principal;
+  classification?: Classification;
+  decision?: Decision;
+  approval?: { approvalId: string; runId?: string; grantId?: string };
   upstreamStatus?: number;
   upstreamLatencyMs?: number;
   error?: VecgateError;
@@ -71,14 +76,36 @@ interface Trace {
   recorded?: Promise<void>;
 }
 
+/** Step 1's result: whose request it is, for which connection and path. */
+interface Identified {
+  conn: ConnectionRuntime;
+  route: RoutedRequest;
+  principal: Principal;
+}
+
+/** Step 2's result: a request policy let through (allowed, or to be reviewed), as it will run. */
+interface Admitted extends Identified {
+  body: Buffer;
+  /** the body parsed, or undefined when it is empty or not JSON */
+  json: unknown;
+  /** as it runs: a search or read past its volume limits is re-classed as export here */
+  classification: Classification;
+  collections: string[];
+  decision: Decision;
+  /** a plan that masks; undefined when nothing is masked for this caller */
+  masking: MaskPlan | undefined;
+  /** the usage window this read counts in */
+  usageKey: UsageKey | undefined;
+}
+
 /** The gateway's own API on every data listener, under a prefix no database uses. */
 const APPROVALS_API = ['vecgate', 'approvals'];
 const REASON_HEADER = 'x-vecgate-reason';
 
 /**
- * The request's story: route -> identity -> body -> dialect -> collections -> policy ->
- * (approval) -> forward -> (masking), and in every case exactly one audit event at the end.
- * `dedicated` is the connection of a per-connection listener.
+ * The request's story: identify (route, token) -> admit (body, dialect, collections, policy,
+ * masked filters, volume) -> (approval) -> forward -> (masking), and in every case exactly one
+ * audit event at the end. `dedicated` is the connection of a per-connection listener.
  */
 export function createRequestHandler(deps: HandlerDeps, dedicated?: string) {
   return (req: IncomingMessage, res: ServerResponse): void => {
@@ -100,6 +127,15 @@ export function createRequestHandler(deps: HandlerDeps, dedicated?: string) {
 }
 
 async function serve(deps: HandlerDeps, dedicated: string | undefined, req: IncomingMessage, res: ServerResponse, trace: Trace): Promise<void> {
+  const who = await identify(deps, dedicated, req, trace);
+  if (APPROVALS_API.every((s, i) => who.route.segments[i] === s)) return approvalsApi(deps, req, res, who, trace);
+  const admitted = await admit(deps, req, who, trace);
+  const grant = admitted.decision.effect === 'review' ? await holdForApproval(deps, req, admitted, trace) : undefined;
+  await forward(deps, req, res, admitted, grant, trace);
+}
+
+/** Routes the request and verifies its token. */
+async function identify(deps: HandlerDeps, dedicated: string | undefined, req: IncomingMessage, trace: Trace): Promise<Identified> {
   if (!deps.audit.accepting()) {
     throw new VecgateError('AUDIT_UNAVAILABLE', 'The audit trail cannot take more events right now (its spool is full or its disk failed), so vecgate refuses requests rather than serve them unaudited. Retry shortly.');
   }
@@ -118,8 +154,12 @@ async function serve(deps: HandlerDeps, dedicated: string | undefined, req: Inco
   }
   const principal = await deps.verifier.verify(token);
   trace.principal = principal;
-  if (APPROVALS_API.every((s, i) => route.segments[i] === s)) return approvalsApi(deps, req, res, route, principal, trace);
+  return { conn, route, principal };
+}
 
+/** Reads and classifies the body, resolves collections and decides: throws for every refusal. */
+async function admit(deps: HandlerDeps, req: IncomingMessage, who: Identified, trace: Trace): Promise<Admitted> {
+  const { conn, route, principal } = who;
   const g = deps.gateway;
   const body = await readBody(req, { maxBytes: g.maxBodyBytes, timeoutMs: g.bodyTimeoutMs });
   trace.bytesIn = body.length;
@@ -128,17 +168,18 @@ async function serve(deps: HandlerDeps, dedicated: string | undefined, req: Inco
 
   const result = conn.dialect.classify({ method: (req.method ?? 'GET').toUpperCase(), path: route.path, segments: route.segments, query: route.query, body: json });
   if (!result.known) throw new VecgateError('UNKNOWN_ENDPOINT', result.reason);
-  const classification = result.classification;
+  let classification = result.classification;
   trace.classification = classification;
-  trace.collections = await conn.directory.resolve(classification.collections, principal.subject);
+  const collections = await conn.directory.resolve(classification.collections, principal.subject);
+  trace.collections = collections;
 
   if (classification.requested !== undefined) trace.records = { requested: classification.requested };
-  const question = { subject: principal.subject, groups: principal.groups, connection: conn.name, operation: classification.operation, collections: trace.collections, ...classification.scope };
+  const question = { subject: principal.subject, groups: principal.groups, connection: conn.name, operation: classification.operation, collections, ...classification.scope };
   let decision = decide(deps.policy, question);
   trace.decision = decision;
   if (decision.effect === 'deny') throw new VecgateError('POLICY_DENIED', `Forbidden: ${decision.explanation}`);
 
-  const plan = deps.masker.planFor({ connection: conn.name, collections: trace.collections, groups: principal.groups });
+  const plan = deps.masker.planFor({ connection: conn.name, collections, groups: principal.groups });
   if (plan) trace.masking = emptyStats(plan.rulesApplied, plan.rulesExempted);
   const masking = plan?.masks ? plan : undefined;
   // filters on masked data, then volume: either can turn an allowed read into an export (THREATS 31, 32)
@@ -147,38 +188,42 @@ async function serve(deps: HandlerDeps, dedicated: string | undefined, req: Inco
     trace.decision = { ...decision, effect: 'deny', ruleId: FILTER_ON_MASKED_RULE, explanation: filters.reason };
     throw new VecgateError('FILTER_ON_MASKED', filters.reason);
   }
-  const usageKey = trace.collections[0] !== undefined ? { principal: principal.subject, connection: conn.name, collection: trace.collections[0] } : undefined;
+  const usageKey = collections[0] !== undefined ? { principal: principal.subject, connection: conn.name, collection: collections[0] } : undefined;
   const exportReason = filters.verdict === 'review' && decision.effect === 'allow' ? filters.reason : await volumeExportReason(deps.volume, { connection: conn.name, decision, classification, key: usageKey });
   if (exportReason) {
     const why = exportReason.replace(/\.$/, '');
-    trace.classification = { ...classification, operation: 'export', bulk: true, reason: `${classification.reason} It counts as export: ${why}.` };
+    classification = { ...classification, operation: 'export', bulk: true, reason: `${classification.reason} It counts as export: ${why}.` };
+    trace.classification = classification;
     const again = decide(deps.policy, { ...question, operation: 'export' });
-    decision = { ...again, explanation: `${again.explanation} The ${classification.operation} counts as export: ${why}.` };
+    decision = { ...again, explanation: `${again.explanation} The ${question.operation} counts as export: ${why}.` };
     trace.decision = decision;
     if (decision.effect === 'deny') throw new VecgateError('POLICY_DENIED', `Forbidden: ${decision.explanation}`);
   }
-  const grant = decision.effect === 'review' ? await holdForApproval(deps, req, route, body, json, trace) : undefined;
+  return { ...who, body, json, classification, collections, decision, masking, usageKey };
+}
 
-  const headers = upstreamRequestHeaders(req.headers, { credentialHeaders: conn.callerCredentialHeaders, credential: conn.credential, host: conn.upstream.host, bodyLength: body.length });
-  // an answer the gateway must read (to mask it or to learn collection ids) is asked for plain
-  // an answer whose records are counted is asked for plain too
+/** Sends the admitted request upstream and its answer to the caller, the audit event durable before the answer ends. */
+async function forward(deps: HandlerDeps, req: IncomingMessage, res: ServerResponse, a: Admitted, grant: Grant | undefined, trace: Trace): Promise<void> {
+  const { conn, classification, masking } = a;
+  const headers = upstreamRequestHeaders(req.headers, { credentialHeaders: conn.callerCredentialHeaders, credential: conn.credential, host: conn.upstream.host, bodyLength: a.body.length });
+  // an answer the gateway must read (to mask it, to learn collection ids or to count its records) is asked for plain
   if (mustReadResponse({ conn, classification, masking }) || classification.requested !== undefined) headers['accept-encoding'] = 'identity';
   // a change or an export leaves a durable intent first: were the gateway to die after forwarding,
   // the attempt would still be on record (THREATS 29)
-  const effective = (trace.classification as Classification).operation;
-  if (grant || INTENT_OPERATIONS.has(effective)) await deps.audit.intend(auditRecord(req, res, trace, 0));
+  if (grant || INTENT_OPERATIONS.has(classification.operation)) await deps.audit.intend(auditRecord(req, res, trace, 0));
   const upstreamStart = performance.now();
-  // the audit event is durable before the response ends, so no answer is ever complete unaudited
   const beforeEnd = async (): Promise<void> => {
     if (trace.sent.masking) trace.masking = trace.sent.masking;
-    if (trace.upstreamStatus !== undefined && trace.upstreamStatus >= 200 && trace.upstreamStatus < 300 && classification.requested !== undefined) countReturned(deps, trace, usageKey);
+    if (trace.upstreamStatus !== undefined && trace.upstreamStatus >= 200 && trace.upstreamStatus < 300 && classification.requested !== undefined) countReturned(deps, a, trace);
     await auditNow(deps, req, res, trace);
   };
   try {
     // listings are answered from the full listing, filtered by policy (THREATS 33)
-    const listed = classification.listing ? await filteredListing(conn, deps.policy, { subject: principal.subject, groups: principal.groups, connection: conn.name }, { ...classification, listing: classification.listing }) : undefined;
+    const listed = classification.listing
+      ? await filteredListing(conn, deps.policy, { subject: a.principal.subject, groups: a.principal.groups, connection: conn.name }, { ...classification, listing: classification.listing })
+      : undefined;
     if (listed) trace.listing = { hidden: listed.hidden };
-    const upstream = listed?.response ?? (await conn.upstream.request({ method: req.method ?? 'GET', target: route.upstreamTarget, headers, body }));
+    const upstream = listed?.response ?? (await conn.upstream.request({ method: req.method ?? 'GET', target: a.route.upstreamTarget, headers, body: a.body }));
     trace.upstreamStatus = upstream.status;
     trace.upstreamLatencyMs = performance.now() - upstreamStart;
     const keepBodyBytes = classification.requested !== undefined ? Math.min(deps.maskingMaxBodyBytes, MAX_COUNTED_BYTES) : undefined;
@@ -193,17 +238,17 @@ async function serve(deps: HandlerDeps, dedicated: string | undefined, req: Inco
  * Records the answer held, for the audit event and the usage window. An answer too large to keep
  * or not JSON counts as what was asked for (and an unbounded ask as a very large answer).
  */
-function countReturned(deps: HandlerDeps, trace: Trace, key: { principal: string; connection: string; collection: string } | undefined): void {
-  const c = trace.classification as Classification;
+function countReturned(deps: HandlerDeps, a: Admitted, trace: Trace): void {
   let returned: number | undefined;
   try {
-    if (trace.sent.body) returned = (trace.connection as ConnectionRuntime).dialect.recordsInResponse(c, JSON.parse(trace.sent.body.toString('utf8')));
+    if (trace.sent.body) returned = a.conn.dialect.recordsInResponse(a.classification, JSON.parse(trace.sent.body.toString('utf8')));
   } catch {
     returned = undefined;
   }
   trace.sent.body = undefined;
   if (returned !== undefined) trace.records = { ...trace.records, returned };
-  if (key) deps.volume.usage?.add(key, returned ?? (typeof c.requested === 'number' ? c.requested : UNCOUNTED_ANSWER));
+  const requested = a.classification.requested;
+  if (a.usageKey) deps.volume.usage?.add(a.usageKey, returned ?? (typeof requested === 'number' ? requested : UNCOUNTED_ANSWER));
 }
 
 /** Answers larger than this are not kept to be counted: they count as what was asked for. */
@@ -213,27 +258,26 @@ const MAX_COUNTED_BYTES = 8 * 1024 * 1024;
 const UNCOUNTED_ANSWER = 1_000_000;
 
 /** A review decision: the request runs only with a single-use grant from its approval workflow. */
-async function holdForApproval(deps: HandlerDeps, req: IncomingMessage, route: RoutedRequest, body: Buffer, json: unknown, trace: Trace): Promise<Grant> {
-  const decision = trace.decision as Decision;
-  const settings = deps.reviewRules.get(decision.ruleId);
+async function holdForApproval(deps: HandlerDeps, req: IncomingMessage, a: Admitted, trace: Trace): Promise<Grant> {
+  const settings = deps.reviewRules.get(a.decision.ruleId);
   if (!deps.approvals || !settings) {
-    throw new VecgateError('APPROVAL_REQUIRED', `Approval required: ${decision.explanation} Approvals are not configured on this gateway, so the request was not run.`);
+    throw new VecgateError('APPROVAL_REQUIRED', `Approval required: ${a.decision.explanation} Approvals are not configured on this gateway, so the request was not run.`);
   }
   // eslint-disable-next-line no-control-regex -- control characters are what is removed
   const reason = req.headersDistinct[REASON_HEADER]?.[0]?.replace(/[\u0000-\u001f\u007f]/g, ' ').trim().slice(0, 500);
   const held: HeldRequest = {
     requestId: trace.requestId,
-    principal: trace.principal as Principal,
-    connection: (trace.connection as ConnectionRuntime).name,
-    classification: trace.classification as Classification,
-    collections: trace.collections,
-    decision,
+    principal: a.principal,
+    connection: a.conn.name,
+    classification: a.classification,
+    collections: a.collections,
+    decision: a.decision,
     approval: settings,
     method: req.method ?? 'GET',
-    target: route.upstreamTarget,
-    body,
+    target: a.route.upstreamTarget,
+    body: a.body,
     // what approvers are shown (THREATS 34); a body that is not JSON is shown by its size alone
-    details: json === undefined && body.length > 0 ? undefined : (trace.connection as ConnectionRuntime).dialect.describeRequest(trace.classification as Classification, json),
+    details: a.json === undefined && a.body.length > 0 ? undefined : a.conn.dialect.describeRequest(a.classification, a.json),
     ...(reason ? { reason } : {}),
   };
   trace.approval = { approvalId: approvalIdOf(held) };
@@ -244,7 +288,7 @@ async function holdForApproval(deps: HandlerDeps, req: IncomingMessage, route: R
 }
 
 /** GET /vecgate/approvals/{id}: the state of an approval, for its requester or an approver. */
-async function approvalsApi(deps: HandlerDeps, req: IncomingMessage, res: ServerResponse, route: RoutedRequest, principal: Principal, trace: Trace): Promise<void> {
+async function approvalsApi(deps: HandlerDeps, req: IncomingMessage, res: ServerResponse, { route, principal }: Identified, trace: Trace): Promise<void> {
   const id = route.segments[2];
   if (req.method !== 'GET' || id === undefined || route.segments.length !== 3) {
     throw new VecgateError('UNKNOWN_ENDPOINT', 'The gateway API answers GET /vecgate/approvals/{approvalId} only.');

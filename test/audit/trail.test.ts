@@ -108,6 +108,24 @@ describe('the audit trail (spool, chain, shipping, checkpoints) on a real MongoD
     expect((await verify('gw-d', s.checkpointDir as string)).findings).toEqual([]);
   });
 
+  it('keeps the essentials of an event too large for the store (64 KiB), sealed and verifiable as stored', async () => {
+    const s = settings();
+    const trail = await openAuditTrail(db, s, { instanceId: 'gw-big', holderName: 'test', clock: systemClock, logger });
+    const huge = 'x'.repeat(70 * 1024);
+    await trail.commit(record({ requestId: 'small-before' }));
+    await trail.commit(record({ requestId: 'huge', client: { ip: '10.0.0.9', userAgent: huge }, decision: { effect: 'allow', ruleId: 'r', explanation: 'ok' } }));
+    await trail.commit(record({ requestId: 'just-under', client: { ip: '10.0.0.9', userAgent: 'y'.repeat(60 * 1024) } }));
+    await trail.close();
+    const stored = await events('gw-big');
+    expect(stored.map((e) => e.requestId)).toEqual(['small-before', 'huge', 'just-under']);
+    expect(stored[1]?.storedPartially).toMatch(/^the full event was \d+ bytes, over the 65536-byte limit; its essentials are kept$/);
+    expect(stored[1]?.client).toEqual({ ip: '10.0.0.9' });
+    expect(stored[1]?.decision).toEqual({ effect: 'allow', ruleId: 'r', explanation: 'ok' });
+    expect(stored[2]?.storedPartially).toBeUndefined();
+    expect(stored[2]?.client.userAgent).toHaveLength(60 * 1024);
+    expect((await verify('gw-big', s.checkpointDir as string)).findings).toEqual([]);
+  });
+
   it('names an edited and a deleted event once the trail is verified', async () => {
     const s = settings();
     const trail = await openAuditTrail(db, s, { instanceId: 'gw-e', holderName: 'test', clock: systemClock, logger });
