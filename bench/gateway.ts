@@ -32,10 +32,14 @@ const ROUNDS = Number(env.BENCH_ROUNDS ?? 3);
 const RECORDS = 2000;
 const DIM = 384;
 
-/** `baseline`: a second gateway built from another checkout (BENCH_BASELINE), to measure a change side by side */
-type Side = 'direct' | 'nginx' | 'gateway' | 'baseline';
+/**
+ * `node`: the floor of any Node.js proxy (bench/node-proxy.ts: node:http in, undici out, nothing
+ * checked), so the gateway's distance from nginx splits into Node's part and vecgate's;
+ * `baseline`: a second gateway built from another checkout (BENCH_BASELINE), to measure a change side by side.
+ */
+type Side = 'direct' | 'nginx' | 'node' | 'gateway' | 'baseline';
 const BASELINE = env.BENCH_BASELINE;
-const SIDES: readonly Side[] = BASELINE ? ['direct', 'nginx', 'gateway', 'baseline'] : ['direct', 'nginx', 'gateway'];
+const SIDES: readonly Side[] = BASELINE ? ['direct', 'nginx', 'node', 'gateway', 'baseline'] : ['direct', 'nginx', 'node', 'gateway'];
 
 interface Case {
   name: string;
@@ -55,6 +59,8 @@ interface Run {
   latencies: number[];
   /** CPU ms of the proxy process (nginx: master and worker) */
   cpuMs: number;
+  /** of which in the kernel (system time): mostly loopback TCP and waking the peer */
+  sysMs: number;
 }
 
 async function main(): Promise<void> {
@@ -72,14 +78,16 @@ async function main(): Promise<void> {
     if (baseline) stops.unshift(() => stopChild(baseline.child));
     const nginx = await startNginx(runDir, stack.chromaUrl);
     stops.unshift(() => void nginx.child.kill('SIGTERM'));
+    const node = await startNodeProxy(root, stack.chromaUrl);
+    stops.unshift(() => void node.child.kill('SIGTERM'));
 
     const masked = await fetchDemoToken(stack.oidcIssuer, { username: 'alice', password: 'alice-dev-password' });
     const exempt = await fetchDemoToken(stack.oidcIssuer, { username: 'carol', password: 'carol-dev-password' });
     const rand = mulberry32(11);
     const query = JSON.stringify({ query_embeddings: [Array.from({ length: DIM }, () => rand())], n_results: 10, include: ['documents', 'metadatas', 'distances'] });
     const queryPath = `/api/v2/tenants/default_tenant/databases/default_database/collections/${collectionId}/query`;
-    const origins: Record<Side, string> = { direct: stack.chromaUrl, nginx: `http://127.0.0.1:${nginx.port}`, gateway: `http://127.0.0.1:${gateway.port}`, baseline: `http://127.0.0.1:${baseline?.port ?? 0}` };
-    const pids: Record<Side, () => number[]> = { direct: () => [], nginx: nginx.pids, gateway: () => [gateway.child.pid as number], baseline: () => (baseline ? [baseline.child.pid as number] : []) };
+    const origins: Record<Side, string> = { direct: stack.chromaUrl, nginx: `http://127.0.0.1:${nginx.port}`, node: `http://127.0.0.1:${node.port}`, gateway: `http://127.0.0.1:${gateway.port}`, baseline: `http://127.0.0.1:${baseline?.port ?? 0}` };
+    const pids: Record<Side, () => number[]> = { direct: () => [], nginx: nginx.pids, node: () => [node.child.pid as number], gateway: () => [gateway.child.pid as number], baseline: () => (baseline ? [baseline.child.pid as number] : []) };
 
     if (mode === 'soak') {
       await soak(origins.gateway, { name: 'query, masked caller', method: 'POST', path: queryPath, body: query, connections: 16, token: masked }, gateway.child.pid as number, root);
@@ -93,7 +101,7 @@ async function main(): Promise<void> {
       { name: 'query, masked caller, serial c=1', method: 'POST', path: queryPath, body: query, connections: 1, token: masked },
     ];
     const cases = all.filter((c) => !env.BENCH_CASES || env.BENCH_CASES.split(',').some((part) => c.name.includes(part)));
-    const runs = new Map<string, Record<Side, Run[]>>(cases.map((c) => [c.name, { direct: [], nginx: [], gateway: [], baseline: [] }]));
+    const runs = new Map<string, Record<Side, Run[]>>(cases.map((c) => [c.name, { direct: [], nginx: [], node: [], gateway: [], baseline: [] }]));
     // warm up every path: connections, JIT, the gateway's JWKS, collection directory and token cache
     for (const c of cases) for (const side of SIDES) await load(origins[side], c, side, 2, []);
     for (let round = 0; round < ROUNDS; round++) {
@@ -117,6 +125,7 @@ async function main(): Promise<void> {
         records: RECORDS,
         dimension: DIM,
         nginx: 'one worker, upstream keepalive 64, access log off',
+        nodeProxy: 'bench/node-proxy.ts: node:http server, undici pool of 64, answer piped, nothing checked or recorded',
         gateway: 'config/demo.yaml: spool synced before each answer, checkpoints every 100 events or 5 s, masking; volume windows and approvals left out',
         loadGenerator: 'autocannon in the bench process, on the same machine',
       },
@@ -228,16 +237,25 @@ http {
   return { child, port, pids };
 }
 
+/** The Node.js floor: bench/node-proxy.ts in its own process. */
+async function startNodeProxy(root: string, chromaUrl: string): Promise<{ child: ChildProcess; port: number }> {
+  const port = await findFreePort();
+  const child = spawn(process.execPath, [join(root, 'dist', 'bench', 'node-proxy.js'), String(port), new URL(chromaUrl).origin], { stdio: ['ignore', 'ignore', 'inherit'] });
+  await waitFor(`http://127.0.0.1:${port}/api/v2/heartbeat`);
+  return { child, port };
+}
+
 /** One autocannon run against one side; every response's latency is kept (autocannon's own histogram rounds to whole ms). */
 async function load(origin: string, c: Case, side: Side, seconds: number, pids: number[]): Promise<Run> {
   const headers: Record<string, string> = { ...(c.body ? { 'content-type': 'application/json' } : {}), ...(side === 'gateway' || side === 'baseline' ? { authorization: `Bearer ${c.token}` } : {}) };
   const latencies: number[] = [];
-  const cpuBefore = cpuMs(pids);
+  const cpuBefore = cpuTime(pids);
   const started = performance.now();
   const result = await cannon({ url: `${origin}${c.path}`, method: c.method, headers, ...(c.body ? { body: c.body } : {}), connections: c.connections, duration: seconds }, latencies);
   const elapsed = (performance.now() - started) / 1000;
   latencies.sort((a, b) => a - b);
-  return { requests: latencies.length, errors: result.errors + result.non2xx + result.timeouts, seconds: elapsed, latencies, cpuMs: cpuMs(pids) - cpuBefore };
+  const cpuAfter = cpuTime(pids);
+  return { requests: latencies.length, errors: result.errors + result.non2xx + result.timeouts, seconds: elapsed, latencies, cpuMs: cpuAfter.totalMs - cpuBefore.totalMs, sysMs: cpuAfter.sysMs - cpuBefore.sysMs };
 }
 
 /** autocannon, with the latency of every response pushed to `latencies` */
@@ -254,17 +272,18 @@ function summarise(c: Case, runs: Record<Side, Run[]>) {
     const requests = r.reduce((n, x) => n + x.requests, 0);
     const latencies = r.flatMap((x) => x.latencies).sort((a, b) => a - b);
     const cpu = r.reduce((n, x) => n + x.cpuMs, 0);
+    const sys = r.reduce((n, x) => n + x.sysMs, 0);
     return {
       reqPerSec: round(requests / r.reduce((n, x) => n + x.seconds, 0), 1),
       p50Ms: round(percentile(latencies, 50), 3),
       p99Ms: round(percentile(latencies, 99), 3),
       errors: r.reduce((n, x) => n + x.errors, 0),
       requests,
-      ...(s === 'direct' ? {} : { cpuMsPerRequest: round(cpu / requests, 4) }),
+      ...(s === 'direct' ? {} : { cpuMsPerRequest: round(cpu / requests, 4), cpuSystemShare: round(cpu > 0 ? sys / cpu : 0, 2) }),
       reqPerSecPerRound: r.map((x) => round(x.requests / x.seconds, 1)),
     };
   };
-  const sides = { direct: side('direct'), nginx: side('nginx'), gateway: side('gateway') };
+  const sides = { direct: side('direct'), nginx: side('nginx'), node: side('node'), gateway: side('gateway') };
   const base = BASELINE ? side('baseline') : undefined;
   return {
     case: c.name,
@@ -273,6 +292,7 @@ function summarise(c: Case, runs: Record<Side, Run[]>) {
     ...(base ? { baseline: base, gatewayToBaseline: round(sides.gateway.reqPerSec / base.reqPerSec, 3), cpuToBaseline: round((sides.gateway.cpuMsPerRequest ?? 0) / (base.cpuMsPerRequest ?? 1), 3) } : {}),
     gatewayToDirect: round(sides.gateway.reqPerSec / sides.direct.reqPerSec, 3),
     gatewayToNginx: round(sides.gateway.reqPerSec / sides.nginx.reqPerSec, 3),
+    gatewayToNode: round(sides.gateway.reqPerSec / sides.node.reqPerSec, 3),
     gatewayAddedP50Ms: round(sides.gateway.p50Ms - sides.direct.p50Ms, 3),
     nginxAddedP50Ms: round(sides.nginx.p50Ms - sides.direct.p50Ms, 3),
   };
@@ -282,10 +302,14 @@ type Summary = ReturnType<typeof summarise>;
 
 function printTable(results: Summary[]): void {
   console.log(`\nvecgate gateway vs nginx vs direct Chroma (${RECORDS} x ${DIM} points), ${ROUNDS} rounds x ${SECONDS} s per case and side; Node ${process.version}, ${cpus().length} cores`);
-  console.log('| request | direct req/s | nginx req/s | gateway req/s | gw/direct | gw/nginx | p50 direct / nginx / gateway (ms) | p99 direct / nginx / gateway (ms) | gateway CPU ms/req | nginx CPU ms/req |');
-  console.log('|---|---|---|---|---|---|---|---|---|---|');
+  console.log('| request | direct req/s | nginx req/s | node proxy req/s | gateway req/s | gw/direct | gw/nginx | gw/node | p50 direct / nginx / node / gateway (ms) | p99 direct / nginx / node / gateway (ms) | CPU ms/req nginx / node / gateway (system share) |');
+  console.log('|---|---|---|---|---|---|---|---|---|---|---|');
   for (const r of results) {
-    console.log(`| ${r.case} | ${r.direct.reqPerSec} | ${r.nginx.reqPerSec} | ${r.gateway.reqPerSec} | ${r.gatewayToDirect}x | ${r.gatewayToNginx}x | ${r.direct.p50Ms} / ${r.nginx.p50Ms} / ${r.gateway.p50Ms} | ${r.direct.p99Ms} / ${r.nginx.p99Ms} / ${r.gateway.p99Ms} | ${r.gateway.cpuMsPerRequest} | ${r.nginx.cpuMsPerRequest} |`);
+    const cpu = (s: { cpuMsPerRequest?: number; cpuSystemShare?: number }) => `${s.cpuMsPerRequest} (${Math.round((s.cpuSystemShare ?? 0) * 100)} %)`;
+    console.log(
+      `| ${r.case} | ${r.direct.reqPerSec} | ${r.nginx.reqPerSec} | ${r.node.reqPerSec} | ${r.gateway.reqPerSec} | ${r.gatewayToDirect}x | ${r.gatewayToNginx}x | ${r.gatewayToNode}x | ` +
+        `${r.direct.p50Ms} / ${r.nginx.p50Ms} / ${r.node.p50Ms} / ${r.gateway.p50Ms} | ${r.direct.p99Ms} / ${r.nginx.p99Ms} / ${r.node.p99Ms} / ${r.gateway.p99Ms} | ${cpu(r.nginx)} / ${cpu(r.node)} / ${cpu(r.gateway)} |`,
+    );
   }
   for (const r of results) {
     if (r.baseline) console.log(`${r.case}: baseline ${r.baseline.reqPerSec} req/s, p50 ${r.baseline.p50Ms} ms, CPU ${r.baseline.cpuMsPerRequest} ms/req; this build / baseline: ${r.gatewayToBaseline}x req/s, ${r.cpuToBaseline}x CPU per request`);
@@ -344,14 +368,16 @@ function stopChild(child: ChildProcess): Promise<void> {
   });
 }
 
-/** user + system CPU time of processes, from /proc (Linux), in ms */
-function cpuMs(pids: number[]): number {
-  let ticks = 0;
+/** user + system CPU time of processes, and the system part, from /proc (Linux), in ms */
+function cpuTime(pids: number[]): { totalMs: number; sysMs: number } {
+  let user = 0;
+  let sys = 0;
   for (const pid of pids) {
     const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]?.split(' ') ?? [];
-    ticks += Number(fields[11]) + Number(fields[12]);
+    user += Number(fields[11]);
+    sys += Number(fields[12]);
   }
-  return (ticks * 1000) / 100;
+  return { totalMs: ((user + sys) * 1000) / 100, sysMs: (sys * 1000) / 100 };
 }
 
 function round(n: number, digits: number): number {

@@ -1,4 +1,4 @@
-import { appendFileSync, mkdtempSync, readdirSync, statSync, symlinkSync } from 'node:fs';
+import { appendFileSync, constants, mkdtempSync, readdirSync, readFileSync, readlinkSync, statSync, symlinkSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Spool, SpoolFullError } from '../../src/audit/spool';
@@ -20,6 +20,30 @@ describe('the audit spool', () => {
     const { recovery } = Spool.open<Item>({ dir: d, maxBytes: 1 << 20, segmentBytes: 1 << 20 });
     expect(recovery.cut).toBeUndefined();
     expect(recovery.entries.map((e) => e.value.n)).toEqual(Array.from({ length: 150 }, (_, i) => i));
+  });
+
+  /** the open flags (octal, from /proc/self/fdinfo) of this process's descriptors on the files of `d` */
+  const openFlags = (d: string): number[] =>
+    readdirSync('/proc/self/fd').flatMap((fd) => {
+      try {
+        if (!readlinkSync(`/proc/self/fd/${fd}`).startsWith(d)) return [];
+        return [parseInt(/flags:\s+(\d+)/.exec(readFileSync(`/proc/self/fdinfo/${fd}`, 'utf8'))?.[1] ?? '0', 8)];
+      } catch {
+        return []; // closed meanwhile
+      }
+    });
+
+  it('writes each group durably (O_DSYNC) unless told not to sync, which only benchmarks do', async () => {
+    for (const sync of [true, false]) {
+      const d = dir();
+      const { spool } = Spool.open<Item>({ dir: d, maxBytes: 1 << 20, segmentBytes: 1 << 20, sync });
+      await spool.append(items(0, 1));
+      const flags = openFlags(d);
+      expect(flags).toHaveLength(1);
+      expect(((flags[0] ?? 0) & constants.O_DSYNC) !== 0).toBe(sync);
+      expect((flags[0] ?? 0) & constants.O_APPEND).toBe(constants.O_APPEND);
+      await spool.close();
+    }
   });
 
   it('reads back durable frames from a cursor, across segments, in small or large steps', async () => {
