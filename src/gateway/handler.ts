@@ -335,10 +335,14 @@ async function finish(deps: HandlerDeps, req: IncomingMessage, res: ServerRespon
 function auditNow(deps: HandlerDeps, req: IncomingMessage, res: ServerResponse, trace: Trace): Promise<void> {
   if (trace.recorded) return trace.recorded;
   const record = auditRecord(req, res, trace);
+  const sealed = performance.now();
   trace.recorded = deps.audit.commit(record);
+  const m = deps.metrics;
+  void trace.recorded.then(() => m.steps.observe({ step: 'audit' }, (performance.now() - sealed) / 1000), () => undefined);
   const labels = { connection: record.connection ?? '', operation: record.operation ?? '' };
-  deps.metrics.requests.inc({ ...labels, effect: record.decision.effect, status: String(record.status) });
-  deps.metrics.duration.observe(labels, record.latencyMs / 1000);
+  m.requests.inc({ ...labels, effect: record.decision.effect, status: String(record.status) });
+  m.duration.observe(labels, record.latencyMs / 1000);
+  if (trace.upstreamLatencyMs !== undefined) m.steps.observe({ step: 'upstream' }, trace.upstreamLatencyMs / 1000);
   return trace.recorded;
 }
 

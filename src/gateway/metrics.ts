@@ -5,6 +5,8 @@ export interface GatewayMetrics {
   registry: Registry;
   requests: Counter<'connection' | 'operation' | 'effect' | 'status'>;
   duration: Histogram<'connection' | 'operation'>;
+  /** where a request's time went: the upstream's answer, and making its audit event durable */
+  steps: Histogram<'step'>;
   auditPending: Gauge;
 }
 
@@ -24,6 +26,13 @@ export function createGatewayMetrics(auditPending: () => number): GatewayMetrics
       help: 'Time from request arrival to the end of the response',
       labelNames: ['connection', 'operation'],
       buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 10],
+      registers: [registry],
+    }),
+    steps: new Histogram({
+      name: 'vecgate_request_step_duration_seconds',
+      help: 'Time of the steps that wait: step="upstream" from forwarding to the database answer\'s headers, step="audit" from sealing the audit event to its being durable in the spool (the answer waits for it)',
+      labelNames: ['step'],
+      buckets: [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 10],
       registers: [registry],
     }),
     auditPending: new Gauge({

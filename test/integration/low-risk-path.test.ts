@@ -63,6 +63,27 @@ describe.each(testChromas())('the low-risk path through the gateway with the off
     expect(search?.bytesOut).toBeGreaterThan(20);
   });
 
+  test('the metrics show where a request\'s time went: a slow database under step="upstream", the audit commit under step="audit"', async () => {
+    /** a series of vecgate_request_step_duration_seconds for one step, e.g. bucket le="0.25" or count */
+    const series = async (step: string, le?: string): Promise<number> => {
+      const text = await (await fetch(`${gw.gateway.adminUrl}/metrics`)).text();
+      const line = text.split('\n').find((l) => (le ? l.startsWith('vecgate_request_step_duration_seconds_bucket{') && l.includes(`le="${le}"`) : l.startsWith('vecgate_request_step_duration_seconds_count{')) && l.includes(`step="${step}"`));
+      return Number(line?.split(' ').pop() ?? 0);
+    };
+    const before = { fast: await series('upstream', '0.25'), slow: await series('upstream', '1'), audit: await series('audit') };
+    tap.delayMs = 400;
+    try {
+      const res = await fetch(`http://${gw.host}:${gw.port}/api/v2/heartbeat`, { headers: { authorization: `Bearer ${tokens.alice}` } });
+      expect(res.status).toBe(200);
+      await res.arrayBuffer();
+    } finally {
+      tap.delayMs = undefined;
+    }
+    expect(await series('upstream', '0.25')).toBe(before.fast);
+    expect(await series('upstream', '1')).toBe(before.slow + 1);
+    expect(await series('audit')).toBe(before.audit + 1);
+  });
+
   test('every request the upstream saw carries the gateway credential and never the caller token', async () => {
     expect(tap.seen.length).toBeGreaterThan(4);
     const callerTokens = Object.values(tokens);

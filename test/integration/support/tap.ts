@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { createServer, request, type IncomingHttpHeaders, type Server } from 'node:http';
+import { createServer, request, type IncomingHttpHeaders, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
 import { createBrotliCompress, createDeflate, createGzip } from 'node:zlib';
 
@@ -32,6 +32,8 @@ export interface Tap {
   compress?: 'gzip' | 'deflate' | 'br';
   /** answer the next requests with this instead of forwarding */
   answer?: TapAnswer;
+  /** wait this long before forwarding (a slow database) */
+  delayMs?: number;
   close(): Promise<void>;
 }
 
@@ -51,20 +53,24 @@ export async function startTap(target: string): Promise<Tap> {
         res.writeHead(tap.answer.status, tap.answer.headers);
         return void res.end(tap.answer.body);
       }
-      const out = request({ host: upstream.hostname, port: upstream.port, method: req.method, path: req.url, headers: { ...req.headers, host: upstream.host } }, (up) => {
-        const encoder = tap.compress === 'gzip' ? createGzip() : tap.compress === 'deflate' ? createDeflate() : tap.compress === 'br' ? createBrotliCompress() : undefined;
-        if (!encoder) {
-          res.writeHead(up.statusCode ?? 502, up.headers);
-          return void up.pipe(res);
-        }
-        const { 'content-length': _dropped, ...headers } = up.headers;
-        res.writeHead(up.statusCode ?? 502, { ...headers, 'content-encoding': tap.compress as string, 'transfer-encoding': 'chunked' });
-        up.pipe(encoder).pipe(res);
-      });
-      out.on('error', () => res.destroy());
-      out.end(body);
+      if (tap.delayMs) setTimeout(() => forward(req, res, body), tap.delayMs);
+      else forward(req, res, body);
     });
   });
+  function forward(req: IncomingMessage, res: ServerResponse, body: Buffer): void {
+    const out = request({ host: upstream.hostname, port: upstream.port, method: req.method, path: req.url, headers: { ...req.headers, host: upstream.host } }, (up) => {
+      const encoder = tap.compress === 'gzip' ? createGzip() : tap.compress === 'deflate' ? createDeflate() : tap.compress === 'br' ? createBrotliCompress() : undefined;
+      if (!encoder) {
+        res.writeHead(up.statusCode ?? 502, up.headers);
+        return void up.pipe(res);
+      }
+      const { 'content-length': _dropped, ...headers } = up.headers;
+      res.writeHead(up.statusCode ?? 502, { ...headers, 'content-encoding': tap.compress as string, 'transfer-encoding': 'chunked' });
+      up.pipe(encoder).pipe(res);
+    });
+    out.on('error', () => res.destroy());
+    out.end(body);
+  }
   server.on('connection', (s: Socket) => {
     sockets.add(s);
     s.on('close', () => sockets.delete(s));
