@@ -12,7 +12,9 @@
  * BENCH_CASES (comma-separated parts of case names, e.g. "version"; a partial run writes no targets),
  * BENCH_BASELINE (the root of another built checkout: its gateway runs as a fourth side, "baseline"),
  * BENCH_SPOOL_SYNC=false (this build's gateway without the spool sync, to show what durability costs),
- * BENCH_NODE_ARGS (extra node flags for the gateway, e.g. --cpu-prof --cpu-prof-dir=DIR).
+ * BENCH_NODE_ARGS (extra node flags for the gateway, e.g. --cpu-prof --cpu-prof-dir=DIR),
+ * BENCH_WORKERS=N (this build's gateway also with N worker processes, `vecgate gateway --workers N`, as a
+ * side of its own, "gateway xN"; its CPU is the primary's and every worker's, read from /proc).
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
@@ -32,10 +34,14 @@ const ROUNDS = Number(env.BENCH_ROUNDS ?? 3);
 const RECORDS = 2000;
 const DIM = 384;
 
-/** `baseline`: a second gateway built from another checkout (BENCH_BASELINE), to measure a change side by side */
-type Side = 'direct' | 'nginx' | 'gateway' | 'baseline';
+/**
+ * `baseline`: a second gateway built from another checkout (BENCH_BASELINE), to measure a change side by side;
+ * `cluster`: this build with BENCH_WORKERS worker processes behind the same port
+ */
+type Side = 'direct' | 'nginx' | 'gateway' | 'baseline' | 'cluster';
 const BASELINE = env.BENCH_BASELINE;
-const SIDES: readonly Side[] = BASELINE ? ['direct', 'nginx', 'gateway', 'baseline'] : ['direct', 'nginx', 'gateway'];
+const WORKERS = env.BENCH_WORKERS ? Number(env.BENCH_WORKERS) : undefined;
+const SIDES: readonly Side[] = ['direct', 'nginx', 'gateway', ...(BASELINE ? ['baseline' as const] : []), ...(WORKERS ? ['cluster' as const] : [])];
 
 interface Case {
   name: string;
@@ -70,6 +76,8 @@ async function main(): Promise<void> {
     stops.unshift(() => stopChild(gateway.child));
     const baseline = BASELINE ? await startGateway(BASELINE, join(runDir, 'baseline'), stack) : undefined;
     if (baseline) stops.unshift(() => stopChild(baseline.child));
+    const clustered = WORKERS ? await startGateway(root, join(runDir, 'cluster'), stack, WORKERS) : undefined;
+    if (clustered) stops.unshift(() => stopChild(clustered.child));
     const nginx = await startNginx(runDir, stack.chromaUrl);
     stops.unshift(() => void nginx.child.kill('SIGTERM'));
 
@@ -78,8 +86,15 @@ async function main(): Promise<void> {
     const rand = mulberry32(11);
     const query = JSON.stringify({ query_embeddings: [Array.from({ length: DIM }, () => rand())], n_results: 10, include: ['documents', 'metadatas', 'distances'] });
     const queryPath = `/api/v2/tenants/default_tenant/databases/default_database/collections/${collectionId}/query`;
-    const origins: Record<Side, string> = { direct: stack.chromaUrl, nginx: `http://127.0.0.1:${nginx.port}`, gateway: `http://127.0.0.1:${gateway.port}`, baseline: `http://127.0.0.1:${baseline?.port ?? 0}` };
-    const pids: Record<Side, () => number[]> = { direct: () => [], nginx: nginx.pids, gateway: () => [gateway.child.pid as number], baseline: () => (baseline ? [baseline.child.pid as number] : []) };
+    const origins: Record<Side, string> = { direct: stack.chromaUrl, nginx: `http://127.0.0.1:${nginx.port}`, gateway: `http://127.0.0.1:${gateway.port}`, baseline: `http://127.0.0.1:${baseline?.port ?? 0}`, cluster: `http://127.0.0.1:${clustered?.port ?? 0}` };
+    const pids: Record<Side, () => number[]> = {
+      direct: () => [],
+      nginx: nginx.pids,
+      gateway: () => [gateway.child.pid as number],
+      baseline: () => (baseline ? [baseline.child.pid as number] : []),
+      // the primary (it accepts and hands out connections) and its workers
+      cluster: () => (clustered ? withChildren(clustered.child.pid as number) : []),
+    };
 
     if (mode === 'soak') {
       await soak(origins.gateway, { name: 'query, masked caller', method: 'POST', path: queryPath, body: query, connections: 16, token: masked }, gateway.child.pid as number, root);
@@ -93,7 +108,8 @@ async function main(): Promise<void> {
       { name: 'query, masked caller, serial c=1', method: 'POST', path: queryPath, body: query, connections: 1, token: masked },
     ];
     const cases = all.filter((c) => !env.BENCH_CASES || env.BENCH_CASES.split(',').some((part) => c.name.includes(part)));
-    const runs = new Map<string, Record<Side, Run[]>>(cases.map((c) => [c.name, { direct: [], nginx: [], gateway: [], baseline: [] }]));
+    const runs = new Map<string, Record<Side, Run[]>>(cases.map((c) => [c.name, { direct: [], nginx: [], gateway: [], baseline: [], cluster: [] }]));
+    const loadAverageAtStart = loadavg();
     // warm up every path: connections, JIT, the gateway's JWKS, collection directory and token cache
     for (const c of cases) for (const side of SIDES) await load(origins[side], c, side, 2, []);
     for (let round = 0; round < ROUNDS; round++) {
@@ -111,6 +127,7 @@ async function main(): Promise<void> {
         node: process.version,
         cores: cpus().length,
         cpu: cpus()[0]?.model,
+        loadAverageAtStart,
         loadAverageAtEnd: loadavg(),
         rounds: ROUNDS,
         secondsPerRound: SECONDS,
@@ -119,12 +136,13 @@ async function main(): Promise<void> {
         nginx: 'one worker, upstream keepalive 64, access log off',
         gateway: 'config/demo.yaml: spool synced before each answer, checkpoints every 100 events or 5 s, masking; volume windows and approvals left out',
         loadGenerator: 'autocannon in the bench process, on the same machine',
+        ...(WORKERS ? { cluster: `the same gateway with --workers ${WORKERS} (node:cluster, round-robin hand-off by the primary); CPU is primary + workers` } : {}),
       },
       cases: results,
       targets: results.length === 4 ? targets(results) : [],
     };
     // a partial or altered run (some cases, the spool unsynced, a profiler attached) is printed, not filed as the day's result
-    const partial = cases.length !== all.length || env.BENCH_SPOOL_SYNC === 'false' || env.BENCH_NODE_ARGS !== undefined;
+    const partial = cases.length !== all.length || env.BENCH_SPOOL_SYNC === 'false' || env.BENCH_NODE_ARGS !== undefined || WORKERS !== undefined;
     const dir = join(root, 'bench', 'results');
     mkdirSync(dir, { recursive: true });
     const file = join(dir, `${out.date.slice(0, 10)}-gateway${partial ? '-partial' : ''}.json`);
@@ -159,7 +177,7 @@ async function loadCollection(chromaUrl: string): Promise<string> {
 }
 
 /** The gateway with the demo's configuration, minus approvals (no Temporal here) and volume windows (a benchmark re-reads the same records). */
-async function startGateway(root: string, runDir: string, stack: { chromaUrl: string; mongoUri: string; oidcIssuer: string }) {
+async function startGateway(root: string, runDir: string, stack: { chromaUrl: string; mongoUri: string; oidcIssuer: string }, workers?: number) {
   mkdirSync(runDir, { recursive: true });
   const demo = parse(readFileSync(join(root, 'config', 'demo.yaml'), 'utf8')) as Record<string, unknown> & { policy: { rules: Array<Record<string, unknown>> } };
   delete demo.approvals;
@@ -171,7 +189,7 @@ async function startGateway(root: string, runDir: string, stack: { chromaUrl: st
   const keyFile = join(runDir, 'checkpoint.pem');
   writeFileSync(keyFile, generateKeyPairSync('ed25519').privateKey.export({ format: 'pem', type: 'pkcs8' }), { mode: 0o600 });
   const [port, adminPort, demoPort] = [await findFreePort(), await findFreePort(), await findFreePort()];
-  const child = spawn(process.execPath, [...(env.BENCH_NODE_ARGS ? env.BENCH_NODE_ARGS.split(' ') : []), join(root, 'bin', 'vecgate'), 'gateway', '--config', configFile], {
+  const child = spawn(process.execPath, [...(env.BENCH_NODE_ARGS ? env.BENCH_NODE_ARGS.split(' ') : []), join(root, 'bin', 'vecgate'), 'gateway', '--config', configFile, ...(workers ? ['--workers', String(workers)] : [])], {
     stdio: ['ignore', 'ignore', 'inherit'],
     env: {
       ...env,
@@ -188,6 +206,8 @@ async function startGateway(root: string, runDir: string, stack: { chromaUrl: st
     },
   });
   await waitFor(`http://127.0.0.1:${adminPort}/readyz`);
+  // several workers: /readyz answers once one is ready; wait for all of them
+  if (workers) await waitFor(`http://127.0.0.1:${adminPort}/healthz`, (body) => (body as { workers: Array<{ state: string }> }).workers.every((w) => w.state === 'ready'));
   // the connection's own listener: clients use the same paths as against Chroma
   return { child, port: demoPort };
 }
@@ -224,13 +244,13 @@ http {
   const child = spawn(binary, ['-e', join(dir, 'error.log'), '-c', conf], { stdio: ['ignore', 'ignore', 'inherit'] });
   await waitFor(`http://127.0.0.1:${port}/api/v2/heartbeat`);
   const master = child.pid as number;
-  const pids = () => [master, ...readFileSync(`/proc/${master}/task/${master}/children`, 'utf8').trim().split(/\s+/).filter(Boolean).map(Number)];
+  const pids = () => withChildren(master);
   return { child, port, pids };
 }
 
 /** One autocannon run against one side; every response's latency is kept (autocannon's own histogram rounds to whole ms). */
 async function load(origin: string, c: Case, side: Side, seconds: number, pids: number[]): Promise<Run> {
-  const headers: Record<string, string> = { ...(c.body ? { 'content-type': 'application/json' } : {}), ...(side === 'gateway' || side === 'baseline' ? { authorization: `Bearer ${c.token}` } : {}) };
+  const headers: Record<string, string> = { ...(c.body ? { 'content-type': 'application/json' } : {}), ...(side === 'gateway' || side === 'baseline' || side === 'cluster' ? { authorization: `Bearer ${c.token}` } : {}) };
   const latencies: number[] = [];
   const cpuBefore = cpuMs(pids);
   const started = performance.now();
@@ -266,11 +286,15 @@ function summarise(c: Case, runs: Record<Side, Run[]>) {
   };
   const sides = { direct: side('direct'), nginx: side('nginx'), gateway: side('gateway') };
   const base = BASELINE ? side('baseline') : undefined;
+  const clustered = WORKERS ? side('cluster') : undefined;
   return {
     case: c.name,
     connections: c.connections,
     ...sides,
     ...(base ? { baseline: base, gatewayToBaseline: round(sides.gateway.reqPerSec / base.reqPerSec, 3), cpuToBaseline: round((sides.gateway.cpuMsPerRequest ?? 0) / (base.cpuMsPerRequest ?? 1), 3) } : {}),
+    ...(clustered
+      ? { cluster: { workers: WORKERS, ...clustered }, clusterToGateway: round(clustered.reqPerSec / sides.gateway.reqPerSec, 3), clusterToDirect: round(clustered.reqPerSec / sides.direct.reqPerSec, 3), clusterToNginx: round(clustered.reqPerSec / sides.nginx.reqPerSec, 3) }
+      : {}),
     gatewayToDirect: round(sides.gateway.reqPerSec / sides.direct.reqPerSec, 3),
     gatewayToNginx: round(sides.gateway.reqPerSec / sides.nginx.reqPerSec, 3),
     gatewayAddedP50Ms: round(sides.gateway.p50Ms - sides.direct.p50Ms, 3),
@@ -281,13 +305,14 @@ function summarise(c: Case, runs: Record<Side, Run[]>) {
 type Summary = ReturnType<typeof summarise>;
 
 function printTable(results: Summary[]): void {
-  console.log(`\nvecgate gateway vs nginx vs direct Chroma (${RECORDS} x ${DIM} points), ${ROUNDS} rounds x ${SECONDS} s per case and side; Node ${process.version}, ${cpus().length} cores`);
+  console.log(`\nvecgate gateway vs nginx vs direct Chroma (${RECORDS} x ${DIM} points), ${ROUNDS} rounds x ${SECONDS} s per case and side; Node ${process.version}, ${cpus().length} cores shared with the load generator, Chroma, nginx and the audit store; load average now ${loadavg().map((l) => l.toFixed(2)).join(' ')}`);
   console.log('| request | direct req/s | nginx req/s | gateway req/s | gw/direct | gw/nginx | p50 direct / nginx / gateway (ms) | p99 direct / nginx / gateway (ms) | gateway CPU ms/req | nginx CPU ms/req |');
   console.log('|---|---|---|---|---|---|---|---|---|---|');
   for (const r of results) {
     console.log(`| ${r.case} | ${r.direct.reqPerSec} | ${r.nginx.reqPerSec} | ${r.gateway.reqPerSec} | ${r.gatewayToDirect}x | ${r.gatewayToNginx}x | ${r.direct.p50Ms} / ${r.nginx.p50Ms} / ${r.gateway.p50Ms} | ${r.direct.p99Ms} / ${r.nginx.p99Ms} / ${r.gateway.p99Ms} | ${r.gateway.cpuMsPerRequest} | ${r.nginx.cpuMsPerRequest} |`);
   }
   for (const r of results) {
+    if (r.cluster) console.log(`${r.case}: gateway x${r.cluster.workers} ${r.cluster.reqPerSec} req/s (${r.clusterToGateway}x one process, ${r.clusterToDirect}x direct, ${r.clusterToNginx}x nginx), p50 ${r.cluster.p50Ms} ms, p99 ${r.cluster.p99Ms} ms, CPU ${r.cluster.cpuMsPerRequest} ms/req (primary + workers)`);
     if (r.baseline) console.log(`${r.case}: baseline ${r.baseline.reqPerSec} req/s, p50 ${r.baseline.p50Ms} ms, CPU ${r.baseline.cpuMsPerRequest} ms/req; this build / baseline: ${r.gatewayToBaseline}x req/s, ${r.cpuToBaseline}x CPU per request`);
   }
   const errors = results.flatMap((r) => SIDES.filter((s) => (r[s]?.errors ?? 0) > 0).map((s) => `${r.case} ${s}: ${r[s]?.errors}`));
@@ -354,15 +379,21 @@ function cpuMs(pids: number[]): number {
   return (ticks * 1000) / 100;
 }
 
+/** a process and its direct children (nginx's workers, a gateway primary's workers), from /proc */
+function withChildren(pid: number): number[] {
+  return [pid, ...readFileSync(`/proc/${pid}/task/${pid}/children`, 'utf8').trim().split(/\s+/).filter(Boolean).map(Number)];
+}
+
 function round(n: number, digits: number): number {
   const f = 10 ** digits;
   return Math.round(n * f) / f;
 }
 
-async function waitFor(url: string): Promise<void> {
+async function waitFor(url: string, accept: (body: unknown) => boolean = () => true): Promise<void> {
   for (let i = 0; i < 300; i++) {
     try {
-      if ((await fetch(url)).ok) return;
+      const res = await fetch(url);
+      if (res.ok && accept(await res.json())) return;
     } catch {
       // not listening yet
     }

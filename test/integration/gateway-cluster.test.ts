@@ -1,7 +1,7 @@
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { request } from 'node:http';
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { createServer, request } from 'node:http';
+import { closeSync, mkdtempSync, openSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ChromaClient } from 'chromadb';
@@ -159,6 +159,36 @@ describe('a gateway of two workers (gateway.workers: 2) on one port', () => {
     expect(r.stderr.match(/gateway\.bodyTimeoutMs/g)).toHaveLength(1);
     expect(r.stdout).not.toContain('worker');
   });
+
+  test('workers that keep failing to start (their port is taken) end the gateway with exit 1 after 3 tries each, not a loop', async () => {
+    const taken = createServer();
+    const takenPort = await findFreePort();
+    await new Promise<void>((resolve) => taken.listen(takenPort, '127.0.0.1', resolve));
+    try {
+      const file = join(dir, 'taken.yaml');
+      const text = readFileSync(configFile, 'utf8')
+        .replace(`port: ${port}`, `port: ${takenPort}`)
+        .replace(`port: ${adminPort}`, `port: ${await findFreePort()}`)
+        .replace(`port: ${demoPort}`, `port: ${await findFreePort()}`)
+        .replace(join(dir, 'spool'), join(dir, 'spool-taken'));
+      writeFileSync(file, text);
+      const log = join(dir, 'taken.log');
+      const fd = openSync(log, 'a');
+      const child = spawn(process.execPath, [join(root, 'bin/vecgate'), 'gateway', '-c', file, '--log-level', 'warn'], { cwd: root, detached: true, stdio: ['ignore', fd, fd] });
+      closeSync(fd);
+      guard.track(child.pid as number);
+      const exited = await new Promise<{ code: number | null }>((resolve) => child.once('exit', (code) => resolve({ code })));
+      guard.untrack(child.pid as number);
+      expect(exited.code).toBe(1);
+      const lines = readFileSync(log, 'utf8');
+      expect(lines).toContain('a worker failed to start 3 times in a row: the gateway stops');
+      expect(lines).toContain('EADDRINUSE');
+      // two restarts of the slot that gave up (and at most as many of the other): no tight loop
+      expect((lines.match(/restarting it as the same audit instance/g) ?? []).length).toBeLessThanOrEqual(4);
+    } finally {
+      await new Promise((resolve) => taken.close(resolve));
+    }
+  }, 90_000);
 
   test('a --workers value that is not a number or auto is refused before anything starts', () => {
     const r = spawnSync(process.execPath, [join(root, 'bin/vecgate'), 'gateway', '-c', configFile, '--workers', 'lots'], { encoding: 'utf8', cwd: root, timeout: 20000 });
