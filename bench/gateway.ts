@@ -59,8 +59,10 @@ interface Run {
   seconds: number;
   /** ms, every response */
   latencies: number[];
-  /** CPU ms of the proxy process (nginx: master and worker) */
+  /** CPU ms of the proxy process (nginx: master and worker; gateway xN: primary and workers) */
   cpuMs: number;
+  /** of which the first process (nginx's master, the gateway primary that hands out connections) */
+  firstCpuMs: number;
 }
 
 async function main(): Promise<void> {
@@ -253,11 +255,12 @@ async function load(origin: string, c: Case, side: Side, seconds: number, pids: 
   const headers: Record<string, string> = { ...(c.body ? { 'content-type': 'application/json' } : {}), ...(side === 'gateway' || side === 'baseline' || side === 'cluster' ? { authorization: `Bearer ${c.token}` } : {}) };
   const latencies: number[] = [];
   const cpuBefore = cpuMs(pids);
+  const firstBefore = cpuMs(pids.slice(0, 1));
   const started = performance.now();
   const result = await cannon({ url: `${origin}${c.path}`, method: c.method, headers, ...(c.body ? { body: c.body } : {}), connections: c.connections, duration: seconds }, latencies);
   const elapsed = (performance.now() - started) / 1000;
   latencies.sort((a, b) => a - b);
-  return { requests: latencies.length, errors: result.errors + result.non2xx + result.timeouts, seconds: elapsed, latencies, cpuMs: cpuMs(pids) - cpuBefore };
+  return { requests: latencies.length, errors: result.errors + result.non2xx + result.timeouts, seconds: elapsed, latencies, cpuMs: cpuMs(pids) - cpuBefore, firstCpuMs: cpuMs(pids.slice(0, 1)) - firstBefore };
 }
 
 /** autocannon, with the latency of every response pushed to `latencies` */
@@ -281,6 +284,7 @@ function summarise(c: Case, runs: Record<Side, Run[]>) {
       errors: r.reduce((n, x) => n + x.errors, 0),
       requests,
       ...(s === 'direct' ? {} : { cpuMsPerRequest: round(cpu / requests, 4) }),
+      ...(s === 'cluster' ? { primaryCpuMsPerRequest: round(r.reduce((n, x) => n + x.firstCpuMs, 0) / requests, 4) } : {}),
       reqPerSecPerRound: r.map((x) => round(x.requests / x.seconds, 1)),
     };
   };
@@ -312,7 +316,7 @@ function printTable(results: Summary[]): void {
     console.log(`| ${r.case} | ${r.direct.reqPerSec} | ${r.nginx.reqPerSec} | ${r.gateway.reqPerSec} | ${r.gatewayToDirect}x | ${r.gatewayToNginx}x | ${r.direct.p50Ms} / ${r.nginx.p50Ms} / ${r.gateway.p50Ms} | ${r.direct.p99Ms} / ${r.nginx.p99Ms} / ${r.gateway.p99Ms} | ${r.gateway.cpuMsPerRequest} | ${r.nginx.cpuMsPerRequest} |`);
   }
   for (const r of results) {
-    if (r.cluster) console.log(`${r.case}: gateway x${r.cluster.workers} ${r.cluster.reqPerSec} req/s (${r.clusterToGateway}x one process, ${r.clusterToDirect}x direct, ${r.clusterToNginx}x nginx), p50 ${r.cluster.p50Ms} ms, p99 ${r.cluster.p99Ms} ms, CPU ${r.cluster.cpuMsPerRequest} ms/req (primary + workers)`);
+    if (r.cluster) console.log(`${r.case}: gateway x${r.cluster.workers} ${r.cluster.reqPerSec} req/s (${r.clusterToGateway}x one process, ${r.clusterToDirect}x direct, ${r.clusterToNginx}x nginx), p50 ${r.cluster.p50Ms} ms, p99 ${r.cluster.p99Ms} ms, CPU ${r.cluster.cpuMsPerRequest} ms/req (primary + workers; the primary alone ${r.cluster.primaryCpuMsPerRequest})`);
     if (r.baseline) console.log(`${r.case}: baseline ${r.baseline.reqPerSec} req/s, p50 ${r.baseline.p50Ms} ms, CPU ${r.baseline.cpuMsPerRequest} ms/req; this build / baseline: ${r.gatewayToBaseline}x req/s, ${r.cpuToBaseline}x CPU per request`);
   }
   const errors = results.flatMap((r) => SIDES.filter((s) => (r[s]?.errors ?? 0) > 0).map((s) => `${r.case} ${s}: ${r[s]?.errors}`));

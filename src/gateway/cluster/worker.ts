@@ -33,32 +33,45 @@ export interface WorkerChannel {
  */
 export async function runClusterWorker(options: ClusterWorkerOptions): Promise<{ gateway: RunningGateway; stop(): Promise<void> }> {
   const { slot, channel, logger } = options;
+  // set once the gateway has started; a stop asked before that has nothing to close
+  const started: { gateway?: RunningGateway } = {};
+  let stopping: Promise<void> | undefined;
+  const stop = () => (stopping ??= started.gateway?.close() ?? Promise.resolve());
+  const stopAndExit = () => {
+    // asked while still starting (waiting for its lease, say): nothing is served yet, so it just
+    // ends; what its spool holds is shipped at its next start
+    if (!started.gateway) return options.exit(0);
+    void stop().then(
+      () => options.exit(0),
+      (err: unknown) => {
+        logger.error({ err, worker: slot }, 'the worker did not stop cleanly');
+        options.exit(1);
+      },
+    );
+  };
+  channel.onMessage((m) => {
+    if (m.type === 'vecgate:stop') stopAndExit();
+  });
+  channel.onDisconnect(() => {
+    logger.error({ worker: slot }, 'the gateway primary is gone: this worker stops');
+    stopAndExit();
+  });
   const start = await new Promise<Extract<PrimaryMessage, { type: 'vecgate:start' }>>((resolve) => {
     channel.onMessage((m) => {
       if (m.type === 'vecgate:start') resolve(m);
     });
   });
   const loaded = parseConfig(start.text, start.source, options.env);
-  const gateway = await startGateway(loaded, { clock: options.clock, logger: logger.child({ worker: slot }), worker: { slot } });
+  const running = await startGateway(loaded, { clock: options.clock, logger: logger.child({ worker: slot }), worker: { slot } });
+  started.gateway = running;
 
-  let stopping: Promise<void> | undefined;
-  const stop = () => (stopping ??= gateway.close());
-  const stopAndExit = () => void stop().then(() => options.exit(0), (err: unknown) => {
-    logger.error({ err, worker: slot }, 'the worker did not stop cleanly');
-    options.exit(1);
-  });
   channel.onMessage((m) => {
-    if (m.type === 'vecgate:stop') stopAndExit();
     if (m.type !== 'vecgate:ask') return;
-    if (m.what === 'health') channel.send({ type: 'vecgate:health', id: m.id, health: { slot, pid: process.pid, instanceId: gateway.instanceId, ...gateway.health() } });
-    else void gateway.metricsRegistry.getMetricsAsJSON().then((metrics) => channel.send({ type: 'vecgate:metrics', id: m.id, metrics }));
+    if (m.what === 'health') channel.send({ type: 'vecgate:health', id: m.id, health: { slot, pid: process.pid, instanceId: running.instanceId, ...running.health() } });
+    else void running.metricsRegistry.getMetricsAsJSON().then((metrics) => channel.send({ type: 'vecgate:metrics', id: m.id, metrics }));
   });
-  channel.onDisconnect(() => {
-    logger.error({ worker: slot }, 'the gateway primary is gone: this worker stops');
-    stopAndExit();
-  });
-  channel.send({ type: 'vecgate:ready', instanceId: gateway.instanceId, url: gateway.url, connectionUrls: gateway.connectionUrls });
-  return { gateway, stop };
+  channel.send({ type: 'vecgate:ready', instanceId: running.instanceId, url: running.url, connectionUrls: running.connectionUrls });
+  return { gateway: running, stop };
 }
 
 /** The channel of a process forked by node:cluster. */
