@@ -151,6 +151,20 @@ describe('a gateway of two workers (gateway.workers: 2) on one port', () => {
     expect(verify.status).toBe(0);
   }, 180_000);
 
+  test('Ctrl-C (SIGINT to the whole process group) stops primary and workers cleanly, leases released', async () => {
+    gateway = await startGatewayProcess({ configFile, adminUrl: `http://127.0.0.1:${adminPort}`, logFile: join(dir, 'gateway-sigint.log'), readyTimeoutMs: 60000, guard });
+    const h = await eventually('both workers are ready', 30000, async () => {
+      const x = await health();
+      return x.workers.every((w) => w.state === 'ready') ? x : undefined;
+    });
+    process.kill(-gateway.pid, 'SIGINT');
+    expect(await gateway.exited).toEqual({ code: 0, signal: null });
+    expect(h.workers.map((w) => w.pid as number).filter(alive)).toEqual([]);
+    const docs = await mongo.db(database).collection<InstanceDoc>('audit_events_instances').find({}).toArray();
+    expect(docs.map((i) => i.expiresAt.getTime() <= Date.now())).toEqual([true, true]);
+    expect(readFileSync(join(dir, 'gateway-sigint.log'), 'utf8')).not.toContain('exited unasked');
+  }, 90_000);
+
   test('a bad configuration fails once in the primary, with its key and fix, and forks no worker', () => {
     const bad = join(dir, 'bad.yaml');
     writeFileSync(bad, readFileSync(configFile, 'utf8').replace('workers: 2', 'workers: 2\n  bodyTimeoutMs: 5'));
