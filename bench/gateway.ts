@@ -12,7 +12,9 @@
  * BENCH_CASES (comma-separated parts of case names, e.g. "version"; a partial run writes no targets),
  * BENCH_BASELINE (the root of another built checkout: its gateway runs as a fourth side, "baseline"),
  * BENCH_SPOOL_SYNC=false (this build's gateway without the spool sync, to show what durability costs),
- * BENCH_NODE_ARGS (extra node flags for the gateway, e.g. --cpu-prof --cpu-prof-dir=DIR).
+ * BENCH_NODE_ARGS (extra node flags for the gateway, e.g. --cpu-prof --cpu-prof-dir=DIR),
+ * BENCH_WORKERS=N (this build's gateway also with N worker processes, `vecgate gateway --workers N`, as a
+ * side of its own, "gateway xN"; its CPU is the primary's and every worker's, read from /proc).
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
@@ -35,11 +37,13 @@ const DIM = 384;
 /**
  * `node`: the floor of any Node.js proxy (bench/node-proxy.ts: node:http in, undici out, nothing
  * checked), so the gateway's distance from nginx splits into Node's part and vecgate's;
- * `baseline`: a second gateway built from another checkout (BENCH_BASELINE), to measure a change side by side.
+ * `baseline`: a second gateway built from another checkout (BENCH_BASELINE), to measure a change side by side;
+ * `cluster`: this build with BENCH_WORKERS worker processes behind the same port
  */
-type Side = 'direct' | 'nginx' | 'node' | 'gateway' | 'baseline';
+type Side = 'direct' | 'nginx' | 'node' | 'gateway' | 'baseline' | 'cluster';
 const BASELINE = env.BENCH_BASELINE;
-const SIDES: readonly Side[] = BASELINE ? ['direct', 'nginx', 'node', 'gateway', 'baseline'] : ['direct', 'nginx', 'node', 'gateway'];
+const WORKERS = env.BENCH_WORKERS ? Number(env.BENCH_WORKERS) : undefined;
+const SIDES: readonly Side[] = ['direct', 'nginx', 'node', 'gateway', ...(BASELINE ? ['baseline' as const] : []), ...(WORKERS ? ['cluster' as const] : [])];
 
 interface Case {
   name: string;
@@ -57,10 +61,12 @@ interface Run {
   seconds: number;
   /** ms, every response */
   latencies: number[];
-  /** CPU ms of the proxy process (nginx: master and worker) */
+  /** CPU ms of the proxy process (nginx: master and worker; gateway xN: primary and workers) */
   cpuMs: number;
   /** of which in the kernel (system time): mostly loopback TCP and waking the peer */
   sysMs: number;
+  /** of which the first process (nginx's master, the gateway primary that hands out connections) */
+  firstCpuMs: number;
 }
 
 async function main(): Promise<void> {
@@ -76,6 +82,8 @@ async function main(): Promise<void> {
     stops.unshift(() => stopChild(gateway.child));
     const baseline = BASELINE ? await startGateway(BASELINE, join(runDir, 'baseline'), stack) : undefined;
     if (baseline) stops.unshift(() => stopChild(baseline.child));
+    const clustered = WORKERS ? await startGateway(root, join(runDir, 'cluster'), stack, WORKERS) : undefined;
+    if (clustered) stops.unshift(() => stopChild(clustered.child));
     const nginx = await startNginx(runDir, stack.chromaUrl);
     stops.unshift(() => void nginx.child.kill('SIGTERM'));
     const node = await startNodeProxy(root, stack.chromaUrl);
@@ -86,8 +94,23 @@ async function main(): Promise<void> {
     const rand = mulberry32(11);
     const query = JSON.stringify({ query_embeddings: [Array.from({ length: DIM }, () => rand())], n_results: 10, include: ['documents', 'metadatas', 'distances'] });
     const queryPath = `/api/v2/tenants/default_tenant/databases/default_database/collections/${collectionId}/query`;
-    const origins: Record<Side, string> = { direct: stack.chromaUrl, nginx: `http://127.0.0.1:${nginx.port}`, node: `http://127.0.0.1:${node.port}`, gateway: `http://127.0.0.1:${gateway.port}`, baseline: `http://127.0.0.1:${baseline?.port ?? 0}` };
-    const pids: Record<Side, () => number[]> = { direct: () => [], nginx: nginx.pids, node: () => [node.child.pid as number], gateway: () => [gateway.child.pid as number], baseline: () => (baseline ? [baseline.child.pid as number] : []) };
+    const origins: Record<Side, string> = {
+      direct: stack.chromaUrl,
+      nginx: `http://127.0.0.1:${nginx.port}`,
+      node: `http://127.0.0.1:${node.port}`,
+      gateway: `http://127.0.0.1:${gateway.port}`,
+      baseline: `http://127.0.0.1:${baseline?.port ?? 0}`,
+      cluster: `http://127.0.0.1:${clustered?.port ?? 0}`,
+    };
+    const pids: Record<Side, () => number[]> = {
+      direct: () => [],
+      nginx: nginx.pids,
+      node: () => [node.child.pid as number],
+      gateway: () => [gateway.child.pid as number],
+      baseline: () => (baseline ? [baseline.child.pid as number] : []),
+      // the primary (it accepts and hands out connections) and its workers
+      cluster: () => (clustered ? withChildren(clustered.child.pid as number) : []),
+    };
 
     if (mode === 'soak') {
       await soak(origins.gateway, { name: 'query, masked caller', method: 'POST', path: queryPath, body: query, connections: 16, token: masked }, gateway.child.pid as number, root);
@@ -101,7 +124,8 @@ async function main(): Promise<void> {
       { name: 'query, masked caller, serial c=1', method: 'POST', path: queryPath, body: query, connections: 1, token: masked },
     ];
     const cases = all.filter((c) => !env.BENCH_CASES || env.BENCH_CASES.split(',').some((part) => c.name.includes(part)));
-    const runs = new Map<string, Record<Side, Run[]>>(cases.map((c) => [c.name, { direct: [], nginx: [], node: [], gateway: [], baseline: [] }]));
+    const runs = new Map<string, Record<Side, Run[]>>(cases.map((c) => [c.name, { direct: [], nginx: [], node: [], gateway: [], baseline: [], cluster: [] }]));
+    const loadAverageAtStart = loadavg();
     // warm up every path: connections, JIT, the gateway's JWKS, collection directory and token cache
     for (const c of cases) for (const side of SIDES) await load(origins[side], c, side, 2, []);
     for (let round = 0; round < ROUNDS; round++) {
@@ -119,6 +143,7 @@ async function main(): Promise<void> {
         node: process.version,
         cores: cpus().length,
         cpu: cpus()[0]?.model,
+        loadAverageAtStart,
         loadAverageAtEnd: loadavg(),
         rounds: ROUNDS,
         secondsPerRound: SECONDS,
@@ -128,12 +153,13 @@ async function main(): Promise<void> {
         nodeProxy: 'bench/node-proxy.ts: node:http server, undici pool of 64, answer piped, nothing checked or recorded',
         gateway: 'config/demo.yaml: spool synced before each answer, checkpoints every 100 events or 5 s, masking; volume windows and approvals left out',
         loadGenerator: 'autocannon in the bench process, on the same machine',
+        ...(WORKERS ? { cluster: `the same gateway with --workers ${WORKERS} (node:cluster, round-robin hand-off by the primary); CPU is primary + workers` } : {}),
       },
       cases: results,
       targets: results.length === 4 ? targets(results) : [],
     };
     // a partial or altered run (some cases, the spool unsynced, a profiler attached) is printed, not filed as the day's result
-    const partial = cases.length !== all.length || env.BENCH_SPOOL_SYNC === 'false' || env.BENCH_NODE_ARGS !== undefined;
+    const partial = cases.length !== all.length || env.BENCH_SPOOL_SYNC === 'false' || env.BENCH_NODE_ARGS !== undefined || WORKERS !== undefined;
     const dir = join(root, 'bench', 'results');
     mkdirSync(dir, { recursive: true });
     const file = join(dir, `${out.date.slice(0, 10)}-gateway${partial ? '-partial' : ''}.json`);
@@ -168,7 +194,7 @@ async function loadCollection(chromaUrl: string): Promise<string> {
 }
 
 /** The gateway with the demo's configuration, minus approvals (no Temporal here) and volume windows (a benchmark re-reads the same records). */
-async function startGateway(root: string, runDir: string, stack: { chromaUrl: string; mongoUri: string; oidcIssuer: string }) {
+async function startGateway(root: string, runDir: string, stack: { chromaUrl: string; mongoUri: string; oidcIssuer: string }, workers?: number) {
   mkdirSync(runDir, { recursive: true });
   const demo = parse(readFileSync(join(root, 'config', 'demo.yaml'), 'utf8')) as Record<string, unknown> & { policy: { rules: Array<Record<string, unknown>> } };
   delete demo.approvals;
@@ -180,7 +206,7 @@ async function startGateway(root: string, runDir: string, stack: { chromaUrl: st
   const keyFile = join(runDir, 'checkpoint.pem');
   writeFileSync(keyFile, generateKeyPairSync('ed25519').privateKey.export({ format: 'pem', type: 'pkcs8' }), { mode: 0o600 });
   const [port, adminPort, demoPort] = [await findFreePort(), await findFreePort(), await findFreePort()];
-  const child = spawn(process.execPath, [...(env.BENCH_NODE_ARGS ? env.BENCH_NODE_ARGS.split(' ') : []), join(root, 'bin', 'vecgate'), 'gateway', '--config', configFile], {
+  const child = spawn(process.execPath, [...(env.BENCH_NODE_ARGS ? env.BENCH_NODE_ARGS.split(' ') : []), join(root, 'bin', 'vecgate'), 'gateway', '--config', configFile, ...(workers ? ['--workers', String(workers)] : [])], {
     stdio: ['ignore', 'ignore', 'inherit'],
     env: {
       ...env,
@@ -197,6 +223,8 @@ async function startGateway(root: string, runDir: string, stack: { chromaUrl: st
     },
   });
   await waitFor(`http://127.0.0.1:${adminPort}/readyz`);
+  // several workers: /readyz answers once one is ready; wait for all of them
+  if (workers) await waitFor(`http://127.0.0.1:${adminPort}/healthz`, (body) => (body as { workers: Array<{ state: string }> }).workers.every((w) => w.state === 'ready'));
   // the connection's own listener: clients use the same paths as against Chroma
   return { child, port: demoPort };
 }
@@ -233,7 +261,7 @@ http {
   const child = spawn(binary, ['-e', join(dir, 'error.log'), '-c', conf], { stdio: ['ignore', 'ignore', 'inherit'] });
   await waitFor(`http://127.0.0.1:${port}/api/v2/heartbeat`);
   const master = child.pid as number;
-  const pids = () => [master, ...readFileSync(`/proc/${master}/task/${master}/children`, 'utf8').trim().split(/\s+/).filter(Boolean).map(Number)];
+  const pids = () => withChildren(master);
   return { child, port, pids };
 }
 
@@ -247,15 +275,24 @@ async function startNodeProxy(root: string, chromaUrl: string): Promise<{ child:
 
 /** One autocannon run against one side; every response's latency is kept (autocannon's own histogram rounds to whole ms). */
 async function load(origin: string, c: Case, side: Side, seconds: number, pids: number[]): Promise<Run> {
-  const headers: Record<string, string> = { ...(c.body ? { 'content-type': 'application/json' } : {}), ...(side === 'gateway' || side === 'baseline' ? { authorization: `Bearer ${c.token}` } : {}) };
+  const headers: Record<string, string> = { ...(c.body ? { 'content-type': 'application/json' } : {}), ...(side === 'gateway' || side === 'baseline' || side === 'cluster' ? { authorization: `Bearer ${c.token}` } : {}) };
   const latencies: number[] = [];
   const cpuBefore = cpuTime(pids);
+  const firstBefore = cpuTime(pids.slice(0, 1));
   const started = performance.now();
   const result = await cannon({ url: `${origin}${c.path}`, method: c.method, headers, ...(c.body ? { body: c.body } : {}), connections: c.connections, duration: seconds }, latencies);
   const elapsed = (performance.now() - started) / 1000;
   latencies.sort((a, b) => a - b);
-  const cpuAfter = cpuTime(pids);
-  return { requests: latencies.length, errors: result.errors + result.non2xx + result.timeouts, seconds: elapsed, latencies, cpuMs: cpuAfter.totalMs - cpuBefore.totalMs, sysMs: cpuAfter.sysMs - cpuBefore.sysMs };
+  const [cpuAfter, firstAfter] = [cpuTime(pids), cpuTime(pids.slice(0, 1))];
+  return {
+    requests: latencies.length,
+    errors: result.errors + result.non2xx + result.timeouts,
+    seconds: elapsed,
+    latencies,
+    cpuMs: cpuAfter.totalMs - cpuBefore.totalMs,
+    sysMs: cpuAfter.sysMs - cpuBefore.sysMs,
+    firstCpuMs: firstAfter.totalMs - firstBefore.totalMs,
+  };
 }
 
 /** autocannon, with the latency of every response pushed to `latencies` */
@@ -280,16 +317,21 @@ function summarise(c: Case, runs: Record<Side, Run[]>) {
       errors: r.reduce((n, x) => n + x.errors, 0),
       requests,
       ...(s === 'direct' ? {} : { cpuMsPerRequest: round(cpu / requests, 4), cpuSystemShare: round(cpu > 0 ? sys / cpu : 0, 2) }),
+      ...(s === 'cluster' ? { primaryCpuMsPerRequest: round(r.reduce((n, x) => n + x.firstCpuMs, 0) / requests, 4) } : {}),
       reqPerSecPerRound: r.map((x) => round(x.requests / x.seconds, 1)),
     };
   };
   const sides = { direct: side('direct'), nginx: side('nginx'), node: side('node'), gateway: side('gateway') };
   const base = BASELINE ? side('baseline') : undefined;
+  const clustered = WORKERS ? side('cluster') : undefined;
   return {
     case: c.name,
     connections: c.connections,
     ...sides,
     ...(base ? { baseline: base, gatewayToBaseline: round(sides.gateway.reqPerSec / base.reqPerSec, 3), cpuToBaseline: round((sides.gateway.cpuMsPerRequest ?? 0) / (base.cpuMsPerRequest ?? 1), 3) } : {}),
+    ...(clustered
+      ? { cluster: { workers: WORKERS, ...clustered }, clusterToGateway: round(clustered.reqPerSec / sides.gateway.reqPerSec, 3), clusterToDirect: round(clustered.reqPerSec / sides.direct.reqPerSec, 3), clusterToNginx: round(clustered.reqPerSec / sides.nginx.reqPerSec, 3) }
+      : {}),
     gatewayToDirect: round(sides.gateway.reqPerSec / sides.direct.reqPerSec, 3),
     gatewayToNginx: round(sides.gateway.reqPerSec / sides.nginx.reqPerSec, 3),
     gatewayToNode: round(sides.gateway.reqPerSec / sides.node.reqPerSec, 3),
@@ -301,7 +343,7 @@ function summarise(c: Case, runs: Record<Side, Run[]>) {
 type Summary = ReturnType<typeof summarise>;
 
 function printTable(results: Summary[]): void {
-  console.log(`\nvecgate gateway vs nginx vs direct Chroma (${RECORDS} x ${DIM} points), ${ROUNDS} rounds x ${SECONDS} s per case and side; Node ${process.version}, ${cpus().length} cores`);
+  console.log(`\nvecgate gateway vs nginx vs direct Chroma (${RECORDS} x ${DIM} points), ${ROUNDS} rounds x ${SECONDS} s per case and side; Node ${process.version}, ${cpus().length} cores shared with the load generator, Chroma, nginx and the audit store; load average now ${loadavg().map((l) => l.toFixed(2)).join(' ')}`);
   console.log('| request | direct req/s | nginx req/s | node proxy req/s | gateway req/s | gw/direct | gw/nginx | gw/node | p50 direct / nginx / node / gateway (ms) | p99 direct / nginx / node / gateway (ms) | CPU ms/req nginx / node / gateway (system share) |');
   console.log('|---|---|---|---|---|---|---|---|---|---|---|');
   for (const r of results) {
@@ -312,6 +354,7 @@ function printTable(results: Summary[]): void {
     );
   }
   for (const r of results) {
+    if (r.cluster) console.log(`${r.case}: gateway x${r.cluster.workers} ${r.cluster.reqPerSec} req/s (${r.clusterToGateway}x one process, ${r.clusterToDirect}x direct, ${r.clusterToNginx}x nginx), p50 ${r.cluster.p50Ms} ms, p99 ${r.cluster.p99Ms} ms, CPU ${r.cluster.cpuMsPerRequest} ms/req (primary + workers; the primary alone ${r.cluster.primaryCpuMsPerRequest})`);
     if (r.baseline) console.log(`${r.case}: baseline ${r.baseline.reqPerSec} req/s, p50 ${r.baseline.p50Ms} ms, CPU ${r.baseline.cpuMsPerRequest} ms/req; this build / baseline: ${r.gatewayToBaseline}x req/s, ${r.cpuToBaseline}x CPU per request`);
   }
   const errors = results.flatMap((r) => SIDES.filter((s) => (r[s]?.errors ?? 0) > 0).map((s) => `${r.case} ${s}: ${r[s]?.errors}`));
@@ -380,15 +423,21 @@ function cpuTime(pids: number[]): { totalMs: number; sysMs: number } {
   return { totalMs: ((user + sys) * 1000) / 100, sysMs: (sys * 1000) / 100 };
 }
 
+/** a process and its direct children (nginx's workers, a gateway primary's workers), from /proc */
+function withChildren(pid: number): number[] {
+  return [pid, ...readFileSync(`/proc/${pid}/task/${pid}/children`, 'utf8').trim().split(/\s+/).filter(Boolean).map(Number)];
+}
+
 function round(n: number, digits: number): number {
   const f = 10 ** digits;
   return Math.round(n * f) / f;
 }
 
-async function waitFor(url: string): Promise<void> {
+async function waitFor(url: string, accept: (body: unknown) => boolean = () => true): Promise<void> {
   for (let i = 0; i < 300; i++) {
     try {
-      if ((await fetch(url)).ok) return;
+      const res = await fetch(url);
+      if (res.ok && accept(await res.json())) return;
     } catch {
       // not listening yet
     }

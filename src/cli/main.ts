@@ -1,4 +1,6 @@
+import cluster from 'node:cluster';
 import { readFileSync } from 'node:fs';
+import { availableParallelism } from 'node:os';
 import { Command, Option } from 'commander';
 import { DefaultLogger, Runtime, type LogLevel } from '@temporalio/worker';
 import { systemClock } from '../clock';
@@ -7,6 +9,11 @@ import { CHROMA_RELEASES, fetchDemoToken, type ChromaRelease } from '../devstack
 import { dialectFor } from '../dialect';
 import { OPERATION_CLASSES, type OperationClass } from '../dialect/types';
 import { startGateway } from '../gateway/server';
+import { WORKER_SLOT_ENV } from '../gateway/cluster/messages';
+import { workerCount } from '../gateway/cluster/plan';
+import { runPrimary } from '../gateway/cluster/primary';
+import { processChannel, runClusterWorker } from '../gateway/cluster/worker';
+import { workersSetting } from '../config/schema';
 import { slackSecretsFrom, startBackOffice } from '../approval/back-office';
 import { createLogger } from '../log';
 import { explain } from '../policy/explain';
@@ -53,11 +60,32 @@ program
   .description('run the gateway with a configuration file')
   .addOption(configOption())
   .addOption(logLevelOption())
-  .action(async (opts: { config: string; logLevel: string }) => {
+  .addOption(new Option('--workers <n|auto>', 'worker processes on the same listeners, instead of gateway.workers: a number, or auto (one per core)').env('VECGATE_WORKERS'))
+  .action(async (opts: { config: string; logLevel: string; workers?: string }) => {
     const logger = createLogger(opts.logLevel);
-    const gateway = await startGateway(loadConfigFile(opts.config, env), { clock: systemClock, logger });
-    onShutdown(() => gateway.close());
+    if (cluster.isWorker) {
+      // forked by the primary below: it hands over the configuration it validated
+      const worker = await runClusterWorker({ slot: Number(env[WORKER_SLOT_ENV]), env, clock: systemClock, logger, channel: processChannel(process), exit: (code) => process.exit(code) });
+      onShutdown(() => worker.stop());
+      return;
+    }
+    // validated once, here, before any worker is forked: a bad file is one clear error, not a fork loop
+    const loaded = loadConfigFile(opts.config, env);
+    const workers = workerCount(opts.workers === undefined ? loaded.config.gateway.workers : workersFlag(opts.workers), availableParallelism());
+    if (workers === 1) {
+      const gateway = await startGateway(loaded, { clock: systemClock, logger });
+      onShutdown(() => gateway.close());
+      return;
+    }
+    const primary = await runPrimary({ loaded, configText: readFileSync(opts.config, 'utf8'), configSource: opts.config, workers, clock: systemClock, logger, exit: (code) => process.exit(code) });
+    onShutdown(() => primary.stop());
   });
+
+function workersFlag(value: string): number | 'auto' {
+  const parsed = workersSetting.safeParse(value);
+  if (!parsed.success) throw new ConfigError('--workers', [{ key: '--workers', message: parsed.error.issues[0]?.message ?? 'is invalid' }]);
+  return parsed.data;
+}
 
 program
   .command('worker')

@@ -357,6 +357,16 @@ const usage = z.strictObject({
   unreachableAllowance: z.number().int().min(0).default(20),
 });
 
+/** `gateway.workers`, also what `vecgate gateway --workers` takes (a string from the command line or ${VAR}). */
+const workersMessage = 'must be a number of worker processes from 1 to 64, or "auto" for one per available core';
+export const workersSetting = z.unknown().transform((value, ctx): number | 'auto' => {
+  if (value === 'auto') return 'auto';
+  const n = typeof value === 'string' && /^\d+$/.test(value.trim()) ? Number(value) : value;
+  if (typeof n === 'number' && Number.isInteger(n) && n >= 1 && n <= 64) return n;
+  ctx.addIssue({ code: 'custom', message: workersMessage });
+  return z.NEVER;
+});
+
 const gateway = z.strictObject({
   listen: listen.default({ host: '127.0.0.1', port: 8080 }),
   /** health, readiness and metrics; kept off the data listeners so no dialect path can collide */
@@ -373,6 +383,11 @@ const gateway = z.strictObject({
   collectionNameTtlSeconds: z.number().min(0).max(3600, 'keep it short: a renamed collection is judged by its old name this long').default(5),
   /** look-ups of unknown collection ids per caller and minute (each lists the database's collections); more get 429 */
   collectionLookupsPerMinute: z.number().int().min(1).default(60),
+  /**
+   * processes serving the same listeners (node:cluster): 1 is a single process; each worker is
+   * an audit instance of its own (<instanceId>-w<k>, spool <spool.dir>/w<k>); "auto" = one per core
+   */
+  workers: workersSetting.default(1),
 });
 
 export const configSchema = z
@@ -411,6 +426,9 @@ export const configSchema = z
       if (other) ctx.addIssue({ code: 'custom', path, message: `port ${p} is already used by ${other}: give each listener its own port` });
       ports.set(p, what);
     };
+    if (config.gateway.workers !== 1 && config.gateway.instanceId && config.gateway.instanceId.length > 120) {
+      ctx.addIssue({ code: 'custom', path: ['gateway', 'instanceId'], message: 'must be at most 120 characters with several workers: each worker adds -w<k> to it (instance ids are at most 128)' });
+    }
     claim(config.gateway.listen.port, 'gateway.listen', ['gateway', 'listen', 'port']);
     claim(config.gateway.adminListen.port, 'gateway.adminListen', ['gateway', 'adminListen', 'port']);
     config.connections.forEach((c, i) => c.listen && claim(c.listen.port, `connection ${c.name}`, ['connections', i, 'listen', 'port']));

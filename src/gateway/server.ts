@@ -5,6 +5,7 @@ import type { AddressInfo, Socket } from 'node:net';
 import express from 'express';
 import { MongoClient } from 'mongodb';
 import type { Logger } from 'pino';
+import type { Registry } from 'prom-client';
 import type { AuditLog } from '../audit/event';
 import { configurationEvidence } from '../audit/configuration';
 import { resolveInstanceId, trailSettingsFrom } from '../audit/settings';
@@ -24,15 +25,21 @@ import { compileVolumeLimits, openUsageStore } from '../volume';
 import { createConnections } from './connections';
 import { createRequestHandler, type HandlerDeps } from './handler';
 import { createGatewayMetrics, registerCheckpointMetrics } from './metrics';
+import { workerPlacement } from './cluster/plan';
 
 export interface RunningGateway {
   instanceId: string;
   /** the shared listener: http://host:port/c/{connection} */
   url: string;
-  adminUrl: string;
+  /** absent in a cluster worker: the primary serves the admin port for all workers */
+  adminUrl?: string;
   /** connection name -> URL of its own listener */
   connectionUrls: Record<string, string>;
   audit: AuditLog;
+  /** what /readyz reports: the audit trail accepts events, and how many wait for MongoDB */
+  health(): { ready: boolean; auditPending: number };
+  /** this process's metrics (the primary of a cluster sums its workers') */
+  metricsRegistry: Registry;
   close(): Promise<void>;
 }
 
@@ -41,17 +48,25 @@ export interface GatewayOptions {
   logger: Logger;
   /** replaces the verifier built from the identity config (used by benchmarks of the proxy alone) */
   verifier?: TokenVerifier;
+  /**
+   * This process is worker `slot` (1..N) of a cluster (src/gateway/cluster/): its own audit
+   * instance and spool, and no admin listener (the primary serves it for all workers).
+   */
+  worker?: { slot: number };
 }
 
 /** Starts the data listeners and the admin listener; everything is validated and connected first. */
 export async function startGateway(loaded: LoadedConfig, options: GatewayOptions): Promise<RunningGateway> {
   const { config } = loaded;
   const { logger, clock } = options;
-  const instanceId = resolveInstanceId(config.gateway.instanceId, config.audit.spool.dir);
+  const baseInstanceId = resolveInstanceId(config.gateway.instanceId, config.audit.spool.dir);
+  const placement = options.worker ? workerPlacement(baseInstanceId, options.worker.slot, config.audit) : undefined;
+  const instanceId = placement?.instanceId ?? baseInstanceId;
   const mongo = await MongoClient.connect(config.audit.mongodbUri, { serverSelectionTimeoutMS: 5000, appName: 'vecgate-gateway' });
   const evidence = configurationEvidence(config);
-  const sinks = sinksFrom(config.audit.sinks, logger);
-  const audit = await openAuditTrail(mongo.db(config.audit.database), trailSettingsFrom(config.audit, loaded.checkpointBucketCredentials), {
+  const sinks = sinksFrom(placement?.sinks ?? config.audit.sinks, logger);
+  const trailSettings = trailSettingsFrom(config.audit, loaded.checkpointBucketCredentials);
+  const audit = await openAuditTrail(mongo.db(config.audit.database), placement ? { ...trailSettings, spoolDir: placement.spoolDir } : trailSettings, {
     instanceId,
     holderName: `${hostname()} pid ${process.pid}`,
     clock,
@@ -123,28 +138,34 @@ export async function startGateway(loaded: LoadedConfig, options: GatewayOptions
     if (c.listen) connectionUrls[c.name] = await listen(createRequestHandler(deps, c.name), c.listen.host, c.listen.port);
   }
 
-  const admin = express();
-  admin.disable('x-powered-by');
-  admin.get('/healthz', (_req, res) => void res.json({ status: 'ok', instanceId }));
-  admin.get('/readyz', (_req, res) => {
-    const ready = audit.accepting();
-    res.status(ready ? 200 : 503).json({ ready, auditPending: audit.pending() });
-  });
-  admin.get('/metrics', (_req, res, next) => {
-    metrics.registry.metrics().then((text) => res.type(metrics.registry.contentType).send(text), next);
-  });
-  const adminServer = createServer(admin);
-  servers.push(adminServer);
-  await new Promise<void>((resolve, reject) => adminServer.once('error', reject).listen(config.gateway.adminListen.port, config.gateway.adminListen.host, () => resolve()));
-  const adminUrl = `http://${config.gateway.adminListen.host}:${(adminServer.address() as AddressInfo).port}`;
+  const health = () => ({ ready: audit.accepting(), auditPending: audit.pending() });
+  let adminUrl: string | undefined;
+  if (!options.worker) {
+    const admin = express();
+    admin.disable('x-powered-by');
+    admin.get('/healthz', (_req, res) => void res.json({ status: 'ok', instanceId }));
+    admin.get('/readyz', (_req, res) => {
+      const h = health();
+      res.status(h.ready ? 200 : 503).json(h);
+    });
+    admin.get('/metrics', (_req, res, next) => {
+      metrics.registry.metrics().then((text) => res.type(metrics.registry.contentType).send(text), next);
+    });
+    const adminServer = createServer(admin);
+    servers.push(adminServer);
+    await new Promise<void>((resolve, reject) => adminServer.once('error', reject).listen(config.gateway.adminListen.port, config.gateway.adminListen.host, () => resolve()));
+    adminUrl = `http://${config.gateway.adminListen.host}:${(adminServer.address() as AddressInfo).port}`;
+  }
 
   logger.info({ instanceId, url, connectionUrls, adminUrl }, 'vecgate gateway listening');
   return {
     instanceId,
     url,
-    adminUrl,
+    ...(adminUrl ? { adminUrl } : {}),
     connectionUrls,
     audit,
+    health,
+    metricsRegistry: metrics.registry,
     async close() {
       await Promise.all(servers.map((s) => new Promise<void>((resolve) => { s.close(() => resolve()); s.closeAllConnections(); })));
       await Promise.all([...connections.values()].map((c) => c.upstream.close()));

@@ -112,6 +112,9 @@ describe('configuration', () => {
     ['volume limits on a review rule', minimal().replace('rules: []', 'rules: [{ id: r, groups: ["*"], operations: [export], effect: review, approval: { approverGroups: [s] }, volume: { maxRecordsPerRequest: 5 } }]'), {}, /^policy\.rules\[0\]\.volume: only an allow rule takes volume limits/],
     ['a window without seconds', minimal().replace('upstream: "http://127.0.0.1:8000" }', 'upstream: "http://127.0.0.1:8000", volume: { window: { records: 10 } } }'), {}, /^connections\[0\]\.volume\.window\.seconds: is required: add it \(must be a number of seconds/],
     ['a zero per-request limit', minimal().replace('rules: []', 'rules: [{ id: r, groups: ["*"], operations: [read], effect: allow, volume: { maxRecordsPerRequest: 0 } }]'), {}, /^policy\.rules\[0\]\.volume\.maxRecordsPerRequest: must be at least 1 record/],
+    ['zero workers', minimal('gateway: { workers: 0 }'), {}, /^gateway\.workers: must be a number of worker processes from 1 to 64, or "auto"/],
+    ['a worker count that is a word', minimal('gateway: { workers: many }'), {}, /^gateway\.workers: must be a number of worker processes from 1 to 64, or "auto"/],
+    ['an instance id with no room for the worker suffix', minimal(`gateway: { workers: 2, instanceId: ${'a'.repeat(125)} }`), {}, /^gateway\.instanceId: must be at most 120 characters with several workers/],
     ['YAML syntax errors', 'identity: [unclosed', {}, /^\(yaml line 1\)/],
     ['duplicate YAML keys', minimal('audit: { mongodbUri: "mongodb://other/" }'), {}, /^\(yaml line \d+\): Map keys must be unique/],
   ])('%s is refused with a message naming the key and the fix', (_n, text, e, expected) => {
