@@ -45,8 +45,12 @@ export function findEmails(text: string): Span[] {
     // a local part never starts with a dot; "see:.john@x.com" starts at john
     while (start < at && text.charCodeAt(start) === DOT) start++;
     // "a..b@x.com" is no address, but b@x.com within it is
-    const doubled = text.lastIndexOf('..', at - 2);
-    if (doubled >= start) start = doubled + 2;
+    for (let k = at - 2; k >= start; k--) {
+      if (text.charCodeAt(k) === DOT && text.charCodeAt(k + 1) === DOT) {
+        start = k + 2;
+        break;
+      }
+    }
     if (start === at || text.charCodeAt(at - 1) === DOT || at - start > 64) continue;
 
     let end = at + 1;

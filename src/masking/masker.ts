@@ -1,6 +1,6 @@
 import picomatch from 'picomatch';
 import { type MaskingRule, type MaskStyle, usesToken } from './config';
-import { BUILTIN_DETECTORS, customDetector, DETECTOR_TYPES, type DetectorType, type FindSpans, resolveOverlaps, type Span } from './detectors';
+import { builtinScanner, customDetector, DETECTOR_TYPES, type DetectorType, type FindSpans, resolveOverlaps, type Span } from './detectors';
 import { expand, type JsonEdit, type JsonNode, keyIs, rawText, type ScannedJson, scanJson, splice, stringValue } from './json-scan';
 import { createTokenizer, maskDetected, maskFieldLeaf, maskFieldScalar, placeholderFor, type StyleContext } from './styles';
 import { emptyStats, type MaskStats, type RecordView } from './types';
@@ -87,6 +87,9 @@ interface Detector {
   find: FindSpans;
   style: MaskStyle;
 }
+
+/** The functions run on one string, in order; their spans are masked together. */
+type Finders = readonly FindSpans[];
 
 interface FieldTarget {
   path: string;
@@ -205,15 +208,19 @@ function buildPlan(applied: readonly CompiledRule[], exempted: readonly Compiled
   }
   // Shorter paths first: once `metadata` is masked whole, `metadata.email` inside it is not visited again.
   const targets = [...fields.values()].sort((a, b) => a.segments.length - b.segments.length);
-  const builtin = (d: DetectorType): Detector => ({ name: d, find: BUILTIN_DETECTORS[d], style: builtins.get(d) as MaskStyle });
-  const detectors: Detector[] = [...DETECTOR_TYPES.filter((d) => builtins.has(d)).map(builtin), ...custom];
+  /** What runs on a string: the built-ins of `types` as one pass (builtinScanner), then the custom patterns. */
+  const findersOf = (types: readonly DetectorType[], patterns: readonly Detector[]): Finders => [...(types.length > 0 ? [builtinScanner(types)] : []), ...patterns.map((d) => d.find)];
+  const builtinTypes = DETECTOR_TYPES.filter((d) => builtins.has(d));
+  const detectors: { name: string; style: MaskStyle }[] = [...builtinTypes.map((d) => ({ name: d, style: builtins.get(d) as MaskStyle })), ...custom];
+  const everywhere = findersOf(builtinTypes, custom);
   // Object keys and ids are searched by the detectors of the rules that ask for it (scanKeys, scanIds: default on).
-  const detectorsWhere = (wanted: (rule: MaskingRule) => boolean): Detector[] => [
-    ...DETECTOR_TYPES.filter((d) => applied.some((r) => wanted(r.rule) && r.rule.detectors.includes(d))).map(builtin),
-    ...custom.filter((d) => wanted(d.rule)),
-  ];
-  const keyDetectors = detectorsWhere((r) => r.scanKeys);
-  const idDetectors = detectorsWhere((r) => r.scanIds);
+  const findersWhere = (wanted: (rule: MaskingRule) => boolean): Finders =>
+    findersOf(
+      DETECTOR_TYPES.filter((d) => applied.some((r) => wanted(r.rule) && r.rule.detectors.includes(d))),
+      custom.filter((d) => wanted(d.rule)),
+    );
+  const inKeys = findersWhere((r) => r.scanKeys);
+  const inIds = findersWhere((r) => r.scanIds);
   const order = detectors.map((d) => d.name);
   const styleOf = new Map<string, MaskStyle>();
   for (const d of detectors) styleOf.set(d.name, stricter(styleOf.get(d.name) ?? 'partial', d.style));
@@ -221,18 +228,22 @@ function buildPlan(applied: readonly CompiledRule[], exempted: readonly Compiled
   // Every built-in detector needs a digit, an "@" or a ":" (the scanner marks such strings); custom patterns may need anything.
   const builtinsOnly = custom.length === 0;
   /**
-   * Short strings found clean, per detector list: keys and many metadata values repeat in every
+   * Short strings found clean, per list of finders: keys and many metadata values repeat in every
    * record of a response. The plan lives for one request, and the cache is bounded.
    */
-  const clean = new Map<readonly Detector[], Set<string>>();
+  const clean = new Map<Finders, Set<string>>();
 
-  const maskString = (text: string, found: readonly Detector[], stats: MaskStats): string => {
+  const maskString = (text: string, found: Finders, stats: MaskStats): string => {
     if (text.length === 0 || found.length === 0) return text;
     const short = text.length <= CLEAN_CACHE_MAX_LENGTH;
     let known = clean.get(found);
     if (short && known?.has(text)) return text;
-    const spans: Span[] = [];
-    for (const d of found) for (const s of d.find(text)) spans.push(s);
+    let spans: Span[];
+    if (found.length === 1) spans = (found[0] as FindSpans)(text);
+    else {
+      spans = [];
+      for (const find of found) for (const s of find(text)) spans.push(s);
+    }
     if (spans.length === 0) {
       if (short) {
         if (!known) clean.set(found, (known = new Set()));
@@ -257,7 +268,7 @@ function buildPlan(applied: readonly CompiledRule[], exempted: readonly Compiled
   };
 
   /** detectors of a string node: skipped undecoded when no built-in could find anything in it */
-  const detectString = (c: Pass, node: JsonNode, found: readonly Detector[]) => {
+  const detectString = (c: Pass, node: JsonNode, found: Finders) => {
     if (node.kind !== 'string' || found.length === 0 || (builtinsOnly && !node.marked)) return;
     const text = stringValue(c.json, node);
     const masked = maskString(text, found, c.stats);
@@ -268,12 +279,12 @@ function buildPlan(applied: readonly CompiledRule[], exempted: readonly Compiled
   const detectIn = (c: Pass, node: JsonNode, keysOnly: boolean): void => {
     const inDone = keysOnly || c.done.has(node);
     if (node.kind === 'string') {
-      if (!inDone) detectString(c, node, detectors);
+      if (!inDone) detectString(c, node, everywhere);
     } else if (node.kind === 'array') {
       for (const item of node.items) detectIn(c, item, inDone);
     } else if (node.kind === 'object') {
       for (const m of node.members) {
-        detectString(c, m.key, keyDetectors);
+        detectString(c, m.key, inKeys);
         detectIn(c, m.value, inDone);
       }
     }
@@ -361,7 +372,7 @@ function buildPlan(applied: readonly CompiledRule[], exempted: readonly Compiled
       const node = record.parts[part];
       if (node !== undefined) detectIn(c, node, false);
     }
-    if (record.id !== undefined) detectString(c, record.id, idDetectors);
+    if (record.id !== undefined) detectString(c, record.id, inIds);
     return stats;
   };
 
@@ -408,7 +419,7 @@ function buildPlan(applied: readonly CompiledRule[], exempted: readonly Compiled
     maskScannedError,
     maskText(text: string) {
       const stats = emptyStats(rulesApplied, rulesExempted);
-      return { text: applied.length === 0 ? text : maskString(text, detectors, stats), stats };
+      return { text: applied.length === 0 ? text : maskString(text, everywhere, stats), stats };
     },
   });
 }

@@ -152,3 +152,20 @@ describe('the one-pass scanner finds what the detectors find one by one', () => 
     expect(matched).toBeGreaterThan(500);
   });
 });
+
+describe('the one-pass scanner stays linear on hostile input', () => {
+  test.each<[string, string]>([
+    ['a long run of digits and spaces', '1 '.repeat(50_000)],
+    ['a long run of three-digit groups and dashes', '123-'.repeat(50_000)],
+    ['a long dotted run', '1.'.repeat(50_000)],
+    ['many plus signs before digits', '+1'.repeat(50_000)],
+    ['a long hex-and-colon run followed by a letter', `${'ab:'.repeat(50_000)}g`],
+    ['many @ signs', 'a@'.repeat(50_000)],
+    ['many dots before an @', `${'a.'.repeat(50_000)}@`],
+    ['many IBAN-like starts', 'DE89 '.repeat(50_000)],
+  ])('%s', (_name, text) => {
+    const started = process.hrtime.bigint();
+    builtinScanner(DETECTOR_TYPES)(text);
+    expect(Number(process.hrtime.bigint() - started) / 1e6).toBeLessThan(2000);
+  });
+});
