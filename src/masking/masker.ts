@@ -72,10 +72,14 @@ export interface CompileOptions {
 export const MAX_MASK_DEPTH = 256;
 
 const CLEAN_CACHE_MAX_LENGTH = 128;
+/** distinct sets of applied and exempted rules whose plan shape is kept */
+const PLAN_SHAPES_MAX = 1024;
 const CLEAN_CACHE_MAX_ENTRIES = 10_000;
 
 interface CompiledRule {
   rule: MaskingRule;
+  /** its place in the configuration */
+  index: number;
   connection: (name: string) => boolean;
   collection: (name: string) => boolean;
   exempt: (group: string) => boolean;
@@ -126,8 +130,9 @@ export function compileMasking(rules: readonly MaskingRule[], options: CompileOp
   }
   const ctx: StyleContext = { tokenize: options.tokenKey === undefined ? undefined : createTokenizer(options.tokenKey) };
   const matcher = (patterns: readonly string[]) => picomatch([...patterns], { dot: true, nocase: false });
-  const compiled: CompiledRule[] = rules.map((rule) => ({
+  const compiled: CompiledRule[] = rules.map((rule, index) => ({
     rule,
+    index,
     connection: matcher(rule.connections),
     collection: matcher(rule.collections),
     exempt: rule.exemptGroups.length > 0 ? matcher(rule.exemptGroups) : () => false,
@@ -144,12 +149,28 @@ export function compileMasking(rules: readonly MaskingRule[], options: CompileOp
     return { applied, exempted };
   };
 
+  /**
+   * A plan's rules, fields and detectors depend only on which rules apply and which are exempted, so
+   * they are worked out once per such pair; each request still gets its own plan (its own cache of
+   * clean strings). Bounded: beyond the bound, shapes are built per request.
+   */
+  const shapes = new Map<string, PlanShape>();
+  const shapeFor = (applied: readonly CompiledRule[], exempted: readonly CompiledRule[]): PlanShape => {
+    const key = `${applied.map((r) => r.index).join(',')}|${exempted.map((r) => r.index).join(',')}`;
+    let shape = shapes.get(key);
+    if (shape === undefined) {
+      shape = planShape(applied, exempted);
+      if (shapes.size < PLAN_SHAPES_MAX) shapes.set(key, shape);
+    }
+    return shape;
+  };
+
   return {
     ruleIds: rules.map((r) => r.id),
     planFor(q) {
       const { applied, exempted } = matching(q);
       if (applied.length === 0 && exempted.length === 0) return undefined;
-      return buildPlan(applied, exempted, ctx);
+      return buildPlan(shapeFor(applied, exempted), ctx);
     },
     explain(q) {
       const { applied, exempted } = matching(q);
@@ -188,9 +209,28 @@ function describeRule(rule: MaskingRule): string {
   return parts.join(', and ');
 }
 
-function buildPlan(applied: readonly CompiledRule[], exempted: readonly CompiledRule[], ctx: StyleContext): MaskPlan {
-  const rulesApplied = applied.map((r) => r.rule.id);
-  const rulesExempted = exempted.map((r) => r.rule.id);
+/** What a plan knows before it sees a response: the same for every request with the same applied and exempted rules. */
+interface PlanShape {
+  rulesApplied: readonly string[];
+  rulesExempted: readonly string[];
+  masks: boolean;
+  guarded: MaskGuard;
+  /** designated fields, shorter paths first */
+  targets: readonly FieldTarget[];
+  /** on every string; on object keys; on record ids */
+  everywhere: Finders;
+  inKeys: Finders;
+  inIds: Finders;
+  /** detector names in priority order, for resolveOverlaps */
+  order: readonly string[];
+  styleOf: ReadonlyMap<string, MaskStyle>;
+  /** no custom pattern: strings the scanner did not mark cannot hold a finding */
+  builtinsOnly: boolean;
+}
+
+function planShape(applied: readonly CompiledRule[], exempted: readonly CompiledRule[]): PlanShape {
+  const rulesApplied = Object.freeze(applied.map((r) => r.rule.id));
+  const rulesExempted = Object.freeze(exempted.map((r) => r.rule.id));
 
   // Several rules may name the same field or detector: the strictest style wins.
   const fields = new Map<string, FieldTarget>();
@@ -227,6 +267,16 @@ function buildPlan(applied: readonly CompiledRule[], exempted: readonly Compiled
 
   // Every built-in detector needs a digit, an "@" or a ":" (the scanner marks such strings); custom patterns may need anything.
   const builtinsOnly = custom.length === 0;
+  const guarded: MaskGuard = Object.freeze({
+    fields: Object.freeze([...fields.keys()]),
+    documentDetectors: detectors.length > 0,
+    onFilter: applied.every((r) => r.rule.filterOnMasked === 'review') && applied.length > 0 ? 'review' : 'refuse',
+  });
+  return { rulesApplied, rulesExempted, masks: applied.length > 0, guarded, targets, everywhere, inKeys, inIds, order, styleOf, builtinsOnly };
+}
+
+function buildPlan(shape: PlanShape, ctx: StyleContext): MaskPlan {
+  const { rulesApplied, rulesExempted, masks, guarded, targets, everywhere, inKeys, inIds, order, styleOf, builtinsOnly } = shape;
   /**
    * Short strings found clean, per list of finders: keys and many metadata values repeat in every
    * record of a response. The plan lives for one request, and the cache is bounded.
@@ -365,7 +415,7 @@ function buildPlan(applied: readonly CompiledRule[], exempted: readonly Compiled
 
   const maskScannedRecord = (json: ScannedJson, record: RecordView, edits: JsonEdit[]): MaskStats => {
     const stats = emptyStats(rulesApplied, rulesExempted);
-    if (applied.length === 0) return stats;
+    if (!masks) return stats;
     const c: Pass = { json, edits, stats, done: new Set() };
     maskFields(c, record);
     for (const part in record.parts) {
@@ -378,7 +428,7 @@ function buildPlan(applied: readonly CompiledRule[], exempted: readonly Compiled
 
   const maskScannedError = (json: ScannedJson, records: readonly RecordView[], edits: JsonEdit[]): MaskStats => {
     const stats = emptyStats(rulesApplied, rulesExempted);
-    if (applied.length === 0) return stats;
+    if (!masks) return stats;
     const c: Pass = { json, edits, stats, done: new Set() };
     for (const record of records) maskFields(c, record);
     detectIn(c, json.root, false);
@@ -395,15 +445,10 @@ function buildPlan(applied: readonly CompiledRule[], exempted: readonly Compiled
     return { value: replaceContents(value, JSON.parse(splice(source, edits).toString('utf8'))), stats };
   };
 
-  const guarded: MaskGuard = Object.freeze({
-    fields: Object.freeze([...fields.keys()]),
-    documentDetectors: detectors.length > 0,
-    onFilter: applied.every((r) => r.rule.filterOnMasked === 'review') && applied.length > 0 ? 'review' : 'refuse',
-  });
   return Object.freeze({
     rulesApplied,
     rulesExempted,
-    masks: applied.length > 0,
+    masks,
     guarded,
     maskRecord(data: Record<string, unknown>): MaskStats {
       return maskValue(data, (json, edits) => {
@@ -419,7 +464,7 @@ function buildPlan(applied: readonly CompiledRule[], exempted: readonly Compiled
     maskScannedError,
     maskText(text: string) {
       const stats = emptyStats(rulesApplied, rulesExempted);
-      return { text: applied.length === 0 ? text : maskString(text, everywhere, stats), stats };
+      return { text: masks ? maskString(text, everywhere, stats) : text, stats };
     },
   });
 }

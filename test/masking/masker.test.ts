@@ -48,6 +48,42 @@ describe('which rules apply', () => {
   });
 });
 
+describe('plans of one masker, request after request', () => {
+  const rules = [
+    rule({ id: 'pii', style: 'partial', detectors: ['email', 'phone'], fields: ['metadata.ssn'], exemptGroups: ['pii-readers'] }),
+    rule({ id: 'hr', collections: ['hr-*'], style: 'placeholder', detectors: ['email'] }),
+  ];
+  const masker = compileMasking(rules, { tokenKey: undefined });
+  const record = () => ({ document: 'mail jane@example.com', metadata: { ssn: '123-45-6789', note: 'jane@example.com' } });
+
+  test('each request gets its own plan, and alternating callers and collections get their own rules', () => {
+    for (let round = 0; round < 3; round++) {
+      const masked = record();
+      const stats = masker.planFor(ask())?.maskRecord(masked);
+      expect(masked).toEqual({ document: 'mail j***@example.com', metadata: { ssn: '1***', note: 'j***@example.com' } });
+      expect(stats).toEqual({ rulesApplied: ['pii'], rulesExempted: [], detectorsFired: { email: 2 }, fieldsMasked: { 'metadata.ssn': 1 }, valuesMasked: 3 });
+
+      const exempt = record();
+      const exemptPlan = masker.planFor(ask({ groups: ['pii-readers'] }));
+      expect(exemptPlan?.masks).toBe(false);
+      exemptPlan?.maskRecord(exempt);
+      expect(exempt).toEqual(record());
+
+      const hr = record();
+      masker.planFor(ask({ collections: ['hr-payroll'], groups: ['pii-readers'] }))?.maskRecord(hr);
+      expect(hr).toEqual({ document: 'mail [EMAIL]', metadata: { ssn: '123-45-6789', note: '[EMAIL]' } });
+    }
+  });
+
+  test('a plan handed out earlier keeps its own rule lists when later plans are made', () => {
+    const first = masker.planFor(ask()) as MaskPlan;
+    masker.planFor(ask({ collections: ['hr-payroll'] }))?.maskRecord(record());
+    expect(first.rulesApplied).toEqual(['pii']);
+    expect(first.guarded.fields).toEqual(['metadata.ssn']);
+    expect(() => (first.rulesApplied as string[]).push('x')).toThrow();
+  });
+});
+
 describe('designated fields', () => {
   test.each<[string, string[], Record<string, unknown>, Record<string, unknown>, Record<string, number>]>([
     ['a top-level field', ['document'], { document: 'Jane Roe wrote this', metadata: { a: 1 } }, { document: '[REDACTED]', metadata: { a: 1 } }, { document: 1 }],
