@@ -423,8 +423,10 @@ function phonesAt(text: string, all: Runs, spans: Span[]): void {
       const first = text.charCodeAt(s);
       const next = text.charCodeAt(e);
       const length = e - s;
-      const trunk = first === 48 && length >= 2 && length <= 5 && isSeparator(next, true);
-      const american = ((length === 1 && first === 49) || (length === 3 && first >= 50)) && isSeparator(next, false);
+      // the group after the separator: 2-8 digits (trunk), three digits from 2 after a leading "1", three after an area code
+      const trunk = first === 48 && length >= 2 && length <= 5 && isSeparator(next, true) && nextRun(runs, r, 2, 8);
+      const american =
+        isSeparator(next, false) && ((length === 1 && first === 49 && nextRun(runs, r, 3, 3) && text.charCodeAt(e + 1) >= 50) || (length === 3 && first >= 50 && nextRun(runs, r, 3, 3)));
       if (!trunk && !american) continue;
     }
     PHONE_AT.lastIndex = at;
@@ -446,7 +448,7 @@ function cardsAt(text: string, all: Runs, spans: Span[]): void {
     const first = text.charCodeAt(s);
     if (first < 50 || first > 54) continue;
     const length = e - s;
-    if (!((length >= 13 && length <= 19) || (length === 4 && (text.charCodeAt(e) === 32 || text.charCodeAt(e) === HYPHEN)))) continue;
+    if (!((length >= 13 && length <= 19) || (length === 4 && (text.charCodeAt(e) === 32 || text.charCodeAt(e) === HYPHEN) && nextRun(runs, r, 4, 6)))) continue;
     CARD_AT.lastIndex = s;
     const m = CARD_AT.exec(text);
     if (m === null || !isPaymentCard(m[0])) continue;
@@ -475,23 +477,34 @@ function isUpper(c: number): boolean {
   return c >= 65 && c <= 90;
 }
 
-/** AAA-: an SSN starts at a run of exactly three digits followed by "-" (its lookbehind rules out a digit before). */
-function ssnCanStart(text: string, s: number, e: number): boolean {
-  return e - s === 3 && text.charCodeAt(e) === HYPHEN;
+/** AAA-GG-: an SSN starts at a run of exactly three digits, "-", two digits (its lookbehind rules out a digit before). */
+function ssnCanStart(text: string, runs: readonly number[], r: number): boolean {
+  const e = runs[r + 1] as number;
+  return e - (runs[r] as number) === 3 && text.charCodeAt(e) === HYPHEN && nextRun(runs, r, 2, 2);
 }
 
-/** An IPv4 address starts at a run of one to three digits followed by "." */
-function ipv4CanStart(text: string, s: number, e: number): boolean {
-  return e - s <= 3 && text.charCodeAt(e) === DOT;
+/** An IPv4 address is four runs of one to three digits, each after the first following a "." */
+function ipv4CanStart(text: string, runs: readonly number[], r: number): boolean {
+  if ((runs[r + 1] as number) - (runs[r] as number) > 3) return false;
+  for (let k = r; k < r + 6; k += 2) if (text.charCodeAt(runs[k + 1] as number) !== DOT || !nextRun(runs, k, 1, 3)) return false;
+  return true;
+}
+
+/** Whether run r is followed, after exactly one character, by a run of `min` to `max` digits. */
+function nextRun(runs: readonly number[], r: number, min: number, max: number): boolean {
+  const start = runs[r + 2];
+  if (start !== (runs[r + 1] as number) + 1) return false;
+  const length = (runs[r + 3] as number) - start;
+  return length >= min && length <= max;
 }
 
 /** The matches of a global pattern whose matches start at a digit run: tried at the runs `canStart` allows. */
-function sticky(text: string, all: Runs, re: RegExp, canStart: (text: string, s: number, e: number) => boolean, detector: string, spans: Span[]): void {
+function sticky(text: string, all: Runs, re: RegExp, canStart: (text: string, runs: readonly number[], r: number) => boolean, detector: string, spans: Span[]): void {
   let after = 0;
   const runs = all.bounds;
   for (let r = 0; r < runs.length; r += 2) {
     const s = runs[r] as number;
-    if (s < after || !canStart(text, s, runs[r + 1] as number)) continue;
+    if (s < after || !canStart(text, runs, r)) continue;
     re.lastIndex = s;
     const m = re.exec(text);
     if (m === null) continue;

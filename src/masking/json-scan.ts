@@ -414,16 +414,31 @@ export interface JsonEdit {
 export function splice(source: Buffer, edits: readonly JsonEdit[]): Buffer {
   if (edits.length === 0) return source;
   const sorted = [...edits].sort((a, b) => a.start - b.start);
-  const parts: Buffer[] = [];
+  // First the length of the result, then one copy into it: no intermediate buffer per edit.
+  const kept: JsonEdit[] = [];
+  const bytes: number[] = [];
+  let length = source.length;
   let at = 0;
   let last: JsonEdit | undefined;
   for (const e of sorted) {
     if (last !== undefined && e.start === last.start && e.end === last.end) continue;
     last = e;
     if (e.start < at) throw new Error('overlapping JSON edits');
-    parts.push(source.subarray(at, e.start), Buffer.from(e.text, 'utf8'));
+    const n = Buffer.byteLength(e.text, 'utf8');
+    kept.push(e);
+    bytes.push(n);
+    length += n - (e.end - e.start);
     at = e.end;
   }
-  parts.push(source.subarray(at));
-  return Buffer.concat(parts);
+  const out = Buffer.allocUnsafe(length);
+  let to = 0;
+  at = 0;
+  for (let k = 0; k < kept.length; k++) {
+    const e = kept[k] as JsonEdit;
+    to += source.copy(out, to, at, e.start);
+    to += out.write(e.text, to, bytes[k] as number, 'utf8');
+    at = e.end;
+  }
+  source.copy(out, to, at);
+  return out;
 }

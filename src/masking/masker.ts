@@ -34,9 +34,10 @@ export interface MaskPlan {
   /**
    * maskRecord on a scanned response: designated fields on the record's parts, then the detectors on
    * every string and object key in them and on its id. Replacements are added to `edits`; nothing
-   * else of the source changes (numbers keep their digits, vectors are never visited).
+   * else of the source changes (numbers keep their digits, vectors are never visited). The counts are
+   * added to `into` when given (one response's records into one total), else to new stats.
    */
-  maskScannedRecord(json: ScannedJson, record: RecordView, edits: JsonEdit[]): MaskStats;
+  maskScannedRecord(json: ScannedJson, record: RecordView, edits: JsonEdit[], into?: MaskStats): MaskStats;
   /**
    * An error body: designated fields on the record-shaped parts the dialect found in it, then the
    * detectors on every string and object key of the whole body.
@@ -413,8 +414,8 @@ function buildPlan(shape: PlanShape, ctx: StyleContext): MaskPlan {
     }
   };
 
-  const maskScannedRecord = (json: ScannedJson, record: RecordView, edits: JsonEdit[]): MaskStats => {
-    const stats = emptyStats(rulesApplied, rulesExempted);
+  const maskScannedRecord = (json: ScannedJson, record: RecordView, edits: JsonEdit[], into?: MaskStats): MaskStats => {
+    const stats = into ?? emptyStats(rulesApplied, rulesExempted);
     if (!masks) return stats;
     const c: Pass = { json, edits, stats, done: new Set() };
     maskFields(c, record);

@@ -82,6 +82,9 @@ describe('the one-pass scanner finds what the detectors find one by one', () => 
     ['a long digit run', '9'.repeat(40), []],
     ['the shortest and longest unseparated cards', '4222222222222 and 4111111111111111003', ['payment_card:4222222222222@0', 'payment_card:4111111111111111003@18']],
     ['the longest trunk prefix, and one digit more', '03322 123456 or 033221 123456', ['phone:03322 123456@0']],
+    ['the longest group after a trunk prefix', '030 12345678', ['phone:030 12345678@0']],
+    ['a leading 1 before an area code from 2', '1 212 555 0100', ['phone:1 212 555 0100@0']],
+    ['an Amex number in its printed groups', 'amex 3782 822463 10005', ['payment_card:3782 822463 10005@5']],
     ['the shortest phone prefixes', '1 415 555 2671, 02 1234 5678, 212-555-0100', ['phone:1 415 555 2671@0', 'phone:02 1234 5678@16', 'phone:212-555-0100@30']],
     ['IPv6 with decimal-looking groups', '2001:db8::1234:5678 and 1::2', ['ipv6:2001:db8::1234:5678@0', 'ipv6:1::2@24']],
   ])('%s', (_name, text, expected) => {
