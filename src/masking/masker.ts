@@ -392,18 +392,27 @@ function buildPlan(shape: PlanShape, ctx: StyleContext): MaskPlan {
       return;
     }
     if (node.kind !== 'object') return;
-    const step = (value: JsonNode, next: number) => {
-      if (c.done.has(value)) return;
-      if (next < target.segments.length) visitPath(c, value, target, next);
-      else maskField(c, value, target);
-    };
+    const members = node.members;
     if (target.segments[i] === '*') {
-      for (const m of node.members) step(m.value, i + 1);
+      for (const m of members) stepPath(c, m.value, target, i + 1);
       return;
     }
-    for (const { key, bytes, next } of target.keysFrom[i] as PathKey[]) {
-      for (const m of node.members) if (keyIs(c.json, m.key, key, bytes)) step(m.value, next);
+    // plain loops: this runs for every designated field of every record
+    const keys = target.keysFrom[i] as PathKey[];
+    for (let k = 0; k < keys.length; k++) {
+      const { key, bytes, next } = keys[k] as PathKey;
+      for (let j = 0; j < members.length; j++) {
+        const m = members[j] as (typeof members)[number];
+        if (keyIs(c.json, m.key, key, bytes)) stepPath(c, m.value, target, next);
+      }
     }
+  };
+
+  /** On along the path from a member's value: deeper, or mask it when the path ends there. */
+  const stepPath = (c: Pass, value: JsonNode, target: FieldTarget, next: number): void => {
+    if (c.done.has(value)) return;
+    if (next < target.segments.length) visitPath(c, value, target, next);
+    else maskField(c, value, target);
   };
 
   /** Designated fields on a record's parts (the first path segment names the part). */
