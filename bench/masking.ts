@@ -6,7 +6,8 @@
  * strings in) with every detector, one designated field, keys and ids searched, and the same with
  * the designated field only (what scanning and splicing cost without the detectors). Sides alternate in
  * rounds so that machine noise hits all alike. Printed: p50/p99 per side and the cost over no-op.
- * Run: `npx tsc -p tsconfig.build.json && node dist/bench/masking.js`.
+ * Run: `npx tsc -p tsconfig.build.json && node --expose-gc dist/bench/masking.js` (--expose-gc: the
+ * garbage of one side is collected before the next side is measured).
  * Settings: BENCH_ROUNDS, BENCH_ITERATIONS (per round and side), BENCH_DIM (embedding size, 0 = none),
  * BENCH_BASELINE (the root of another built checkout: its masking runs as one more side, to measure a change).
  */
@@ -18,6 +19,8 @@ import { compileMasking, maskHttpResponse, maskingRuleSchema, type MaskPlan } fr
 import type { ScannedJson } from '../src/masking/json-scan';
 
 const env = process.env;
+/** global.gc when node runs with --expose-gc, else nothing (then sides share their garbage) */
+const collectGarbage = (globalThis as { gc?: () => void }).gc;
 const ROUNDS = Number(env.BENCH_ROUNDS ?? 10);
 const ITERATIONS = Number(env.BENCH_ITERATIONS ?? 20);
 const RECORDS = 1000;
@@ -63,6 +66,9 @@ function main(): void {
     for (const run of Object.values(sides)) for (let i = 0; i < 5; i++) run(); // warm-up
     for (let round = 0; round < ROUNDS; round++) {
       for (const [name, run] of Object.entries(sides)) {
+        // The garbage of one side (parse+stringify leaves ~100 MB per run) is collected before the next
+        // side starts, so each side's figures carry its own collections, not another side's.
+        collectGarbage?.();
         for (let i = 0; i < ITERATIONS; i++) {
           const started = process.hrtime.bigint();
           run();

@@ -25,8 +25,7 @@ export type FindSpans = (text: string) => Span[];
  * but those chars join an address to the URL or text around it (https://x.com/?to=jane@x.com);
  * an address using them is still masked from the last such character on.
  */
-const LOCAL_CHAR = /[A-Za-z0-9._%+'-]/;
-const DOMAIN_CHAR = /[A-Za-z0-9.-]/;
+// local part: [A-Za-z0-9._%+'-] (isLocalChar); domain: [A-Za-z0-9.-] (isDomainChar)
 const LABEL = /^[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?$/;
 const TLD = /^(?:[A-Za-z]{2,63}|xn--[A-Za-z0-9-]{1,59})$/;
 /** file extensions that follow an @ in names like icon@2x.png; none of them is a top-level domain */
@@ -42,19 +41,22 @@ export function findEmails(text: string): Span[] {
   for (let at = text.indexOf('@', from); at !== -1; at = text.indexOf('@', from)) {
     from = at + 1;
     let start = at;
-    while (start > 0 && LOCAL_CHAR.test(text[start - 1] as string)) start--;
+    while (start > 0 && isLocalChar(text.charCodeAt(start - 1))) start--;
     // a local part never starts with a dot; "see:.john@x.com" starts at john
-    while (start < at && text[start] === '.') start++;
+    while (start < at && text.charCodeAt(start) === DOT) start++;
     // "a..b@x.com" is no address, but b@x.com within it is
-    const doubled = text.slice(start, at).lastIndexOf('..');
-    if (doubled !== -1) start += doubled + 2;
-    const local = text.slice(start, at);
-    if (local === '' || local.endsWith('.') || local.length > 64) continue;
+    for (let k = at - 2; k >= start; k--) {
+      if (text.charCodeAt(k) === DOT && text.charCodeAt(k + 1) === DOT) {
+        start = k + 2;
+        break;
+      }
+    }
+    if (start === at || text.charCodeAt(at - 1) === DOT || at - start > 64) continue;
 
     let end = at + 1;
-    while (end < text.length && DOMAIN_CHAR.test(text[end] as string)) end++;
+    while (end < text.length && isDomainChar(text.charCodeAt(end))) end++;
     // sentence punctuation after the address is not part of it
-    while (end > at + 1 && (text[end - 1] === '.' || text[end - 1] === '-')) end--;
+    while (end > at + 1 && (text.charCodeAt(end - 1) === DOT || text.charCodeAt(end - 1) === HYPHEN)) end--;
     const labels = text.slice(at + 1, end).split('.');
     // jane@example.com.txt (a file named after an address) holds jane@example.com
     if (labels.length > 2 && NOT_TLDS.has((labels[labels.length - 1] as string).toLowerCase())) {
@@ -67,6 +69,23 @@ export function findEmails(text: string): Span[] {
     from = end;
   }
   return spans;
+}
+
+const DOT = 0x2e;
+const HYPHEN = 0x2d;
+
+/** LOCAL_CHAR as a test on a char code: the backwards walk over a local part calls it per character. */
+function isLocalChar(c: number): boolean {
+  return isAsciiAlnum(c) || c === DOT || c === 0x5f || c === 0x25 || c === 0x2b || c === 0x27 || c === HYPHEN;
+}
+
+/** DOMAIN_CHAR as a test on a char code */
+function isDomainChar(c: number): boolean {
+  return isAsciiAlnum(c) || c === DOT || c === HYPHEN;
+}
+
+function isAsciiAlnum(c: number): boolean {
+  return (c >= 48 && c <= 57) || (c >= 65 && c <= 90) || (c >= 97 && c <= 122);
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -309,6 +328,192 @@ export function parseIpv6(s: string): number[] | undefined {
 }
 
 // ---------------------------------------------------------------------------------------------
+// all built-in detectors in one pass
+
+/**
+ * The spans of the built-in detectors of `types`, exactly as each find* function above would give
+ * them (grouped by detector, in DETECTOR_TYPES order), found in one pass over the text instead of
+ * one per detector. Every match of phone, card, SSN, IPv4 and IBAN starts at a run of digits (or a
+ * "+" or "(" just before one, or two capitals just before one), so the text is walked once for its
+ * digit runs and each detector's sticky pattern is tried only at the runs whose shape it can start
+ * with: SSN at three digits and a "-", IPv4 at one to three digits and a ".", and so on. Most text
+ * then costs one search for digits, and most strings none of the patterns. E-mail and IPv6 keep their
+ * own scans, which start from indexOf("@") and a ":" check. The detectors above stay as the
+ * reference: test/masking/detector-scanner.test.ts compares the two.
+ */
+export function builtinScanner(types: readonly DetectorType[]): FindSpans {
+  const want = new Set(types);
+  const email = want.has('email');
+  const phone = want.has('phone');
+  const card = want.has('payment_card');
+  const iban = want.has('iban');
+  const ssn = want.has('us_ssn');
+  const ipv4 = want.has('ipv4');
+  const ipv6 = want.has('ipv6');
+  const numbers = phone || card || iban || ssn || ipv4;
+  return (text) => {
+    // each detector appends to the list in turn: grouped by detector, in DETECTOR_TYPES order
+    const spans = email ? findEmails(text) : [];
+    // the shortest match of a number detector is an IPv4 address of seven characters
+    if (numbers && text.length >= 7) {
+      const runs = digitRuns(text);
+      if (runs.bounds.length > 0) {
+        if (phone && runs.digits >= 9) phonesAt(text, runs, spans);
+        if (card && runs.digits >= 13) cardsAt(text, runs, spans);
+        if (iban && text.length >= 15) ibansAt(text, runs, spans);
+        if (ssn) sticky(text, runs, SSN_AT, ssnCanStart, 'us_ssn', spans);
+        if (ipv4) sticky(text, runs, IPV4_AT, ipv4CanStart, 'ipv4', spans);
+      }
+    }
+    if (ipv6 && text.includes(':')) for (const s of findIpv6s(text)) spans.push(s);
+    return spans;
+  };
+}
+
+/** Maximal runs of ASCII digits, and how many digits there are in all. */
+interface Runs {
+  /** start, end (exclusive), start, end, ... */
+  bounds: number[];
+  digits: number;
+}
+
+function digitRuns(text: string): Runs {
+  const bounds: number[] = [];
+  let digits = 0;
+  // the regex skips to the next digit in native code, faster than a loop over every character
+  DIGIT.lastIndex = 0;
+  while (DIGIT.test(text)) {
+    const start = DIGIT.lastIndex - 1;
+    let end = start + 1;
+    let c = text.charCodeAt(end);
+    while (c <= 57 && c >= 48) c = text.charCodeAt(++end);
+    bounds.push(start, end);
+    digits += end - start;
+    DIGIT.lastIndex = end;
+  }
+  return { bounds, digits };
+}
+
+// The patterns above, sticky: tried at one position. JavaScript runs one call at a time and every use
+// sets lastIndex first, so nothing carries over between calls.
+const DIGIT = /[0-9]/g;
+const PHONE_AT = new RegExp(PHONE_SOURCE, 'y');
+const CARD_AT = new RegExp(CARD_SOURCE, 'y');
+const SSN_AT = new RegExp(SSN.source, 'y');
+const IPV4_AT = new RegExp(IPV4.source, 'y');
+
+const isSeparator = (c: number, slash: boolean) => c === 32 || c === DOT || c === HYPHEN || (slash && c === 0x2f);
+
+/**
+ * Phone matches start where `[+(]?\d+` does (findPhones): at a digit run, or at the "+" or "(" just
+ * before it. A match starting at a digit is the trunk-0 form (0 and 1-4 digits, then a separator) or
+ * the North American one ("1" and a separator, or three digits from 2 and a separator).
+ */
+function phonesAt(text: string, all: Runs, spans: Span[]): void {
+  let after = 0;
+  const runs = all.bounds;
+  for (let r = 0; r < runs.length; r += 2) {
+    const s = runs[r] as number;
+    const e = runs[r + 1] as number;
+    const before = text.charCodeAt(s - 1);
+    let at = s;
+    if ((before === 0x2b || before === 0x28) && s - 1 >= after) at = s - 1;
+    else if (s < after) continue;
+    else {
+      const first = text.charCodeAt(s);
+      const next = text.charCodeAt(e);
+      const length = e - s;
+      // the group after the separator: 2-8 digits (trunk), three digits from 2 after a leading "1", three after an area code
+      const trunk = first === 48 && length >= 2 && length <= 5 && isSeparator(next, true) && nextRun(runs, r, 2, 8);
+      const american =
+        isSeparator(next, false) && ((length === 1 && first === 49 && nextRun(runs, r, 3, 3) && text.charCodeAt(e + 1) >= 50) || (length === 3 && first >= 50 && nextRun(runs, r, 3, 3)));
+      if (!trunk && !american) continue;
+    }
+    PHONE_AT.lastIndex = at;
+    const m = PHONE_AT.exec(text);
+    if (m === null || !isPhone(m[0])) continue;
+    spans.push({ start: at, end: at + m[0].length, detector: 'phone' });
+    after = at + m[0].length;
+  }
+}
+
+/** Cards start at a run from 2 to 6: 13-19 digits unseparated, or a group of four and a space or "-". */
+function cardsAt(text: string, all: Runs, spans: Span[]): void {
+  let after = 0;
+  const runs = all.bounds;
+  for (let r = 0; r < runs.length; r += 2) {
+    const s = runs[r] as number;
+    if (s < after) continue;
+    const e = runs[r + 1] as number;
+    const first = text.charCodeAt(s);
+    if (first < 50 || first > 54) continue;
+    const length = e - s;
+    if (!((length >= 13 && length <= 19) || (length === 4 && (text.charCodeAt(e) === 32 || text.charCodeAt(e) === HYPHEN) && nextRun(runs, r, 4, 6)))) continue;
+    CARD_AT.lastIndex = s;
+    const m = CARD_AT.exec(text);
+    if (m === null || !isPaymentCard(m[0])) continue;
+    spans.push({ start: s, end: s + m[0].length, detector: 'payment_card' });
+    after = s + m[0].length;
+  }
+}
+
+/** An IBAN starts with two capitals (not preceded by a letter or digit) right before a run of two digits or more. */
+function ibansAt(text: string, all: Runs, spans: Span[]): void {
+  let after = 0;
+  const runs = all.bounds;
+  for (let r = 0; r < runs.length; r += 2) {
+    const s = runs[r] as number;
+    const start = s - 2;
+    if (start < after || (runs[r + 1] as number) - s < 2) continue;
+    if (!isUpper(text.charCodeAt(s - 1)) || !isUpper(text.charCodeAt(start)) || isAsciiAlnum(text.charCodeAt(start - 1))) continue;
+    const end = ibanEnd(text, start);
+    if (end === undefined) continue;
+    spans.push({ start, end, detector: 'iban' });
+    after = end;
+  }
+}
+
+function isUpper(c: number): boolean {
+  return c >= 65 && c <= 90;
+}
+
+/** AAA-GG-: an SSN starts at a run of exactly three digits, "-", two digits (its lookbehind rules out a digit before). */
+function ssnCanStart(text: string, runs: readonly number[], r: number): boolean {
+  const e = runs[r + 1] as number;
+  return e - (runs[r] as number) === 3 && text.charCodeAt(e) === HYPHEN && nextRun(runs, r, 2, 2);
+}
+
+/** An IPv4 address is four runs of one to three digits, each after the first following a "." */
+function ipv4CanStart(text: string, runs: readonly number[], r: number): boolean {
+  if ((runs[r + 1] as number) - (runs[r] as number) > 3) return false;
+  for (let k = r; k < r + 6; k += 2) if (text.charCodeAt(runs[k + 1] as number) !== DOT || !nextRun(runs, k, 1, 3)) return false;
+  return true;
+}
+
+/** Whether run r is followed, after exactly one character, by a run of `min` to `max` digits. */
+function nextRun(runs: readonly number[], r: number, min: number, max: number): boolean {
+  const start = runs[r + 2];
+  if (start !== (runs[r + 1] as number) + 1) return false;
+  const length = (runs[r + 3] as number) - start;
+  return length >= min && length <= max;
+}
+
+/** The matches of a global pattern whose matches start at a digit run: tried at the runs `canStart` allows. */
+function sticky(text: string, all: Runs, re: RegExp, canStart: (text: string, runs: readonly number[], r: number) => boolean, detector: string, spans: Span[]): void {
+  let after = 0;
+  const runs = all.bounds;
+  for (let r = 0; r < runs.length; r += 2) {
+    const s = runs[r] as number;
+    if (s < after || !canStart(text, runs, r)) continue;
+    re.lastIndex = s;
+    const m = re.exec(text);
+    if (m === null) continue;
+    spans.push({ start: s, end: s + m[0].length, detector });
+    after = s + m[0].length;
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
 // custom patterns
 
 /**
@@ -369,6 +574,11 @@ export interface Region {
  * (custom patterns after the built-ins, in the order given), which keeps the outcome deterministic.
  */
 export function resolveOverlaps(spans: readonly Span[], order: readonly string[] = PRIORITY): Region[] {
+  // most masked strings hold one finding
+  if (spans.length === 1) {
+    const only = spans[0] as Span;
+    return [{ start: only.start, end: only.end, winner: only }];
+  }
   const rank = (s: Span) => {
     const i = order.indexOf(s.detector);
     return i === -1 ? order.length : i;

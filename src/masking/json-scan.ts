@@ -304,19 +304,48 @@ class Scanner {
     while (isSpace(b[i])) i++;
     if (b[i] !== MINUS && !isDigit(b[i])) return undefined;
     const view = this.view;
+    const n = b.length;
     for (;;) {
-      i = numberEnd(b, view, i);
+      i = fractionEnd(b, view, i, n);
       if (i < 0) return undefined;
-      while (isSpace(b[i])) i++;
-      if (b[i] === COMMA) {
+      let c = b[i];
+      // "0.1,0.2": the separator with no space around it, as databases write vectors
+      if (c === COMMA && !isSpace(b[i + 1])) {
+        i++;
+        continue;
+      }
+      while (isSpace(c)) c = b[++i];
+      if (c === COMMA) {
         i++;
         while (isSpace(b[i])) i++;
         continue;
       }
-      if (b[i] === CLOSE_BRACKET) return i + 1;
+      if (c === CLOSE_BRACKET) return i + 1;
       return undefined;
     }
   }
+}
+
+/** "0." and "-0." as the first bytes of a little-endian word: most vector elements lie in (-1, 1). */
+const ZERO_POINT = 0x2e30;
+const MINUS_ZERO_POINT = 0x2e302d;
+
+/**
+ * numberEnd, with a shortcut for the usual element of a vector: "0." or "-0." then digits, no
+ * exponent. The shortcut reads the first three bytes as one word; anything else (and an exponent
+ * after the digits) goes the general way from the number's start, so both accept the same text.
+ */
+function fractionEnd(b: Buffer, view: DataView, i: number, n: number): number {
+  if (i + 4 <= n) {
+    const w = view.getUint32(i, true);
+    const digits = (w & 0xffff) === ZERO_POINT ? i + 2 : (w & 0xffffff) === MINUS_ZERO_POINT ? i + 3 : -1;
+    if (digits !== -1) {
+      const end = digitsEnd(b, view, digits, n);
+      const c = b[end];
+      if (end > digits && c !== 0x65 && c !== 0x45) return end;
+    }
+  }
+  return numberEnd(b, view, i);
 }
 
 /**
@@ -350,8 +379,15 @@ function numberEnd(b: Buffer, view: DataView, i: number): number {
 function digitsEnd(b: Buffer, view: DataView, i: number, n: number): number {
   while (i + 4 <= n) {
     const x = view.getUint32(i, true);
-    if ((((x - 0x30303030) | (0x39393939 - x)) & 0x80808080) !== 0) break;
-    i += 4;
+    if ((((x - 0x30303030) | (0x39393939 - x)) & 0x80808080) === 0) {
+      i += 4;
+      continue;
+    }
+    // the first byte of the word that is not a digit, found without a loop: per byte, bit 7 is set
+    // for a non-digit (checked on the low seven bits, with no carry between bytes, or a non-ASCII byte)
+    const low = x & 0x7f7f7f7f;
+    const other = ~((low + 0x50505050) & ~(low + 0x46464646) & ~x) & 0x80808080;
+    return i + ((31 - Math.clz32(other & -other)) >> 3);
   }
   let c = b[i];
   while (c !== undefined && c >= ZERO && c <= NINE) c = b[++i];
@@ -378,16 +414,31 @@ export interface JsonEdit {
 export function splice(source: Buffer, edits: readonly JsonEdit[]): Buffer {
   if (edits.length === 0) return source;
   const sorted = [...edits].sort((a, b) => a.start - b.start);
-  const parts: Buffer[] = [];
+  // First the length of the result, then one copy into it: no intermediate buffer per edit.
+  const kept: JsonEdit[] = [];
+  const bytes: number[] = [];
+  let length = source.length;
   let at = 0;
   let last: JsonEdit | undefined;
   for (const e of sorted) {
     if (last !== undefined && e.start === last.start && e.end === last.end) continue;
     last = e;
     if (e.start < at) throw new Error('overlapping JSON edits');
-    parts.push(source.subarray(at, e.start), Buffer.from(e.text, 'utf8'));
+    const n = Buffer.byteLength(e.text, 'utf8');
+    kept.push(e);
+    bytes.push(n);
+    length += n - (e.end - e.start);
     at = e.end;
   }
-  parts.push(source.subarray(at));
-  return Buffer.concat(parts);
+  const out = Buffer.allocUnsafe(length);
+  let to = 0;
+  at = 0;
+  for (let k = 0; k < kept.length; k++) {
+    const e = kept[k] as JsonEdit;
+    to += source.copy(out, to, at, e.start);
+    to += out.write(e.text, to, bytes[k] as number, 'utf8');
+    at = e.end;
+  }
+  source.copy(out, to, at);
+  return out;
 }

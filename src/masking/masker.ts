@@ -1,6 +1,6 @@
 import picomatch from 'picomatch';
 import { type MaskingRule, type MaskStyle, usesToken } from './config';
-import { BUILTIN_DETECTORS, customDetector, DETECTOR_TYPES, type DetectorType, type FindSpans, resolveOverlaps, type Span } from './detectors';
+import { builtinScanner, customDetector, DETECTOR_TYPES, type DetectorType, type FindSpans, resolveOverlaps, type Span } from './detectors';
 import { expand, type JsonEdit, type JsonNode, keyIs, rawText, type ScannedJson, scanJson, splice, stringValue } from './json-scan';
 import { createTokenizer, maskDetected, maskFieldLeaf, maskFieldScalar, placeholderFor, type StyleContext } from './styles';
 import { emptyStats, type MaskStats, type RecordView } from './types';
@@ -34,9 +34,10 @@ export interface MaskPlan {
   /**
    * maskRecord on a scanned response: designated fields on the record's parts, then the detectors on
    * every string and object key in them and on its id. Replacements are added to `edits`; nothing
-   * else of the source changes (numbers keep their digits, vectors are never visited).
+   * else of the source changes (numbers keep their digits, vectors are never visited). The counts are
+   * added to `into` when given (one response's records into one total), else to new stats.
    */
-  maskScannedRecord(json: ScannedJson, record: RecordView, edits: JsonEdit[]): MaskStats;
+  maskScannedRecord(json: ScannedJson, record: RecordView, edits: JsonEdit[], into?: MaskStats): MaskStats;
   /**
    * An error body: designated fields on the record-shaped parts the dialect found in it, then the
    * detectors on every string and object key of the whole body.
@@ -72,10 +73,14 @@ export interface CompileOptions {
 export const MAX_MASK_DEPTH = 256;
 
 const CLEAN_CACHE_MAX_LENGTH = 128;
+/** distinct sets of applied and exempted rules whose plan shape is kept */
+const PLAN_SHAPES_MAX = 1024;
 const CLEAN_CACHE_MAX_ENTRIES = 10_000;
 
 interface CompiledRule {
   rule: MaskingRule;
+  /** its place in the configuration */
+  index: number;
   connection: (name: string) => boolean;
   collection: (name: string) => boolean;
   exempt: (group: string) => boolean;
@@ -87,6 +92,9 @@ interface Detector {
   find: FindSpans;
   style: MaskStyle;
 }
+
+/** The functions run on one string, in order; their spans are masked together. */
+type Finders = readonly FindSpans[];
 
 interface FieldTarget {
   path: string;
@@ -123,8 +131,9 @@ export function compileMasking(rules: readonly MaskingRule[], options: CompileOp
   }
   const ctx: StyleContext = { tokenize: options.tokenKey === undefined ? undefined : createTokenizer(options.tokenKey) };
   const matcher = (patterns: readonly string[]) => picomatch([...patterns], { dot: true, nocase: false });
-  const compiled: CompiledRule[] = rules.map((rule) => ({
+  const compiled: CompiledRule[] = rules.map((rule, index) => ({
     rule,
+    index,
     connection: matcher(rule.connections),
     collection: matcher(rule.collections),
     exempt: rule.exemptGroups.length > 0 ? matcher(rule.exemptGroups) : () => false,
@@ -141,12 +150,28 @@ export function compileMasking(rules: readonly MaskingRule[], options: CompileOp
     return { applied, exempted };
   };
 
+  /**
+   * A plan's rules, fields and detectors depend only on which rules apply and which are exempted, so
+   * they are worked out once per such pair; each request still gets its own plan (its own cache of
+   * clean strings). Bounded: beyond the bound, shapes are built per request.
+   */
+  const shapes = new Map<string, PlanShape>();
+  const shapeFor = (applied: readonly CompiledRule[], exempted: readonly CompiledRule[]): PlanShape => {
+    const key = `${applied.map((r) => r.index).join(',')}|${exempted.map((r) => r.index).join(',')}`;
+    let shape = shapes.get(key);
+    if (shape === undefined) {
+      shape = planShape(applied, exempted);
+      if (shapes.size < PLAN_SHAPES_MAX) shapes.set(key, shape);
+    }
+    return shape;
+  };
+
   return {
     ruleIds: rules.map((r) => r.id),
     planFor(q) {
       const { applied, exempted } = matching(q);
       if (applied.length === 0 && exempted.length === 0) return undefined;
-      return buildPlan(applied, exempted, ctx);
+      return buildPlan(shapeFor(applied, exempted), ctx);
     },
     explain(q) {
       const { applied, exempted } = matching(q);
@@ -185,9 +210,28 @@ function describeRule(rule: MaskingRule): string {
   return parts.join(', and ');
 }
 
-function buildPlan(applied: readonly CompiledRule[], exempted: readonly CompiledRule[], ctx: StyleContext): MaskPlan {
-  const rulesApplied = applied.map((r) => r.rule.id);
-  const rulesExempted = exempted.map((r) => r.rule.id);
+/** What a plan knows before it sees a response: the same for every request with the same applied and exempted rules. */
+interface PlanShape {
+  rulesApplied: readonly string[];
+  rulesExempted: readonly string[];
+  masks: boolean;
+  guarded: MaskGuard;
+  /** designated fields, shorter paths first */
+  targets: readonly FieldTarget[];
+  /** on every string; on object keys; on record ids */
+  everywhere: Finders;
+  inKeys: Finders;
+  inIds: Finders;
+  /** detector names in priority order, for resolveOverlaps */
+  order: readonly string[];
+  styleOf: ReadonlyMap<string, MaskStyle>;
+  /** no custom pattern: strings the scanner did not mark cannot hold a finding */
+  builtinsOnly: boolean;
+}
+
+function planShape(applied: readonly CompiledRule[], exempted: readonly CompiledRule[]): PlanShape {
+  const rulesApplied = Object.freeze(applied.map((r) => r.rule.id));
+  const rulesExempted = Object.freeze(exempted.map((r) => r.rule.id));
 
   // Several rules may name the same field or detector: the strictest style wins.
   const fields = new Map<string, FieldTarget>();
@@ -205,34 +249,52 @@ function buildPlan(applied: readonly CompiledRule[], exempted: readonly Compiled
   }
   // Shorter paths first: once `metadata` is masked whole, `metadata.email` inside it is not visited again.
   const targets = [...fields.values()].sort((a, b) => a.segments.length - b.segments.length);
-  const builtin = (d: DetectorType): Detector => ({ name: d, find: BUILTIN_DETECTORS[d], style: builtins.get(d) as MaskStyle });
-  const detectors: Detector[] = [...DETECTOR_TYPES.filter((d) => builtins.has(d)).map(builtin), ...custom];
+  /** What runs on a string: the built-ins of `types` as one pass (builtinScanner), then the custom patterns. */
+  const findersOf = (types: readonly DetectorType[], patterns: readonly Detector[]): Finders => [...(types.length > 0 ? [builtinScanner(types)] : []), ...patterns.map((d) => d.find)];
+  const builtinTypes = DETECTOR_TYPES.filter((d) => builtins.has(d));
+  const detectors: { name: string; style: MaskStyle }[] = [...builtinTypes.map((d) => ({ name: d, style: builtins.get(d) as MaskStyle })), ...custom];
+  const everywhere = findersOf(builtinTypes, custom);
   // Object keys and ids are searched by the detectors of the rules that ask for it (scanKeys, scanIds: default on).
-  const detectorsWhere = (wanted: (rule: MaskingRule) => boolean): Detector[] => [
-    ...DETECTOR_TYPES.filter((d) => applied.some((r) => wanted(r.rule) && r.rule.detectors.includes(d))).map(builtin),
-    ...custom.filter((d) => wanted(d.rule)),
-  ];
-  const keyDetectors = detectorsWhere((r) => r.scanKeys);
-  const idDetectors = detectorsWhere((r) => r.scanIds);
+  const findersWhere = (wanted: (rule: MaskingRule) => boolean): Finders =>
+    findersOf(
+      DETECTOR_TYPES.filter((d) => applied.some((r) => wanted(r.rule) && r.rule.detectors.includes(d))),
+      custom.filter((d) => wanted(d.rule)),
+    );
+  const inKeys = findersWhere((r) => r.scanKeys);
+  const inIds = findersWhere((r) => r.scanIds);
   const order = detectors.map((d) => d.name);
   const styleOf = new Map<string, MaskStyle>();
   for (const d of detectors) styleOf.set(d.name, stricter(styleOf.get(d.name) ?? 'partial', d.style));
 
   // Every built-in detector needs a digit, an "@" or a ":" (the scanner marks such strings); custom patterns may need anything.
   const builtinsOnly = custom.length === 0;
+  const guarded: MaskGuard = Object.freeze({
+    fields: Object.freeze([...fields.keys()]),
+    documentDetectors: detectors.length > 0,
+    onFilter: applied.every((r) => r.rule.filterOnMasked === 'review') && applied.length > 0 ? 'review' : 'refuse',
+  });
+  return { rulesApplied, rulesExempted, masks: applied.length > 0, guarded, targets, everywhere, inKeys, inIds, order, styleOf, builtinsOnly };
+}
+
+function buildPlan(shape: PlanShape, ctx: StyleContext): MaskPlan {
+  const { rulesApplied, rulesExempted, masks, guarded, targets, everywhere, inKeys, inIds, order, styleOf, builtinsOnly } = shape;
   /**
-   * Short strings found clean, per detector list: keys and many metadata values repeat in every
+   * Short strings found clean, per list of finders: keys and many metadata values repeat in every
    * record of a response. The plan lives for one request, and the cache is bounded.
    */
-  const clean = new Map<readonly Detector[], Set<string>>();
+  const clean = new Map<Finders, Set<string>>();
 
-  const maskString = (text: string, found: readonly Detector[], stats: MaskStats): string => {
+  const maskString = (text: string, found: Finders, stats: MaskStats): string => {
     if (text.length === 0 || found.length === 0) return text;
     const short = text.length <= CLEAN_CACHE_MAX_LENGTH;
     let known = clean.get(found);
     if (short && known?.has(text)) return text;
-    const spans: Span[] = [];
-    for (const d of found) for (const s of d.find(text)) spans.push(s);
+    let spans: Span[];
+    if (found.length === 1) spans = (found[0] as FindSpans)(text);
+    else {
+      spans = [];
+      for (const find of found) for (const s of find(text)) spans.push(s);
+    }
     if (spans.length === 0) {
       if (short) {
         if (!known) clean.set(found, (known = new Set()));
@@ -257,23 +319,28 @@ function buildPlan(applied: readonly CompiledRule[], exempted: readonly Compiled
   };
 
   /** detectors of a string node: skipped undecoded when no built-in could find anything in it */
-  const detectString = (c: Pass, node: JsonNode, found: readonly Detector[]) => {
+  const detectString = (c: Pass, node: JsonNode, found: Finders) => {
     if (node.kind !== 'string' || found.length === 0 || (builtinsOnly && !node.marked)) return;
     const text = stringValue(c.json, node);
     const masked = maskString(text, found, c.stats);
-    if (masked !== text) c.edits.push({ start: node.start, end: node.end, text: JSON.stringify(masked) });
+    if (masked === text) return;
+    // A literal without escapes holds no quote, backslash or control character, and the built-ins
+    // replace whole runs of ASCII with ASCII: quoting is all JSON.stringify would do (and costs a third
+    // of a microsecond per document). Custom patterns can cut anywhere, so their results go through it.
+    const json = !node.escaped && builtinsOnly ? `"${masked}"` : JSON.stringify(masked);
+    c.edits.push({ start: node.start, end: node.end, text: json });
   };
 
   /** Every string and key under `node`; inside a designated field only the keys. */
   const detectIn = (c: Pass, node: JsonNode, keysOnly: boolean): void => {
     const inDone = keysOnly || c.done.has(node);
     if (node.kind === 'string') {
-      if (!inDone) detectString(c, node, detectors);
+      if (!inDone) detectString(c, node, everywhere);
     } else if (node.kind === 'array') {
       for (const item of node.items) detectIn(c, item, inDone);
     } else if (node.kind === 'object') {
       for (const m of node.members) {
-        detectString(c, m.key, keyDetectors);
+        detectString(c, m.key, inKeys);
         detectIn(c, m.value, inDone);
       }
     }
@@ -325,18 +392,27 @@ function buildPlan(applied: readonly CompiledRule[], exempted: readonly Compiled
       return;
     }
     if (node.kind !== 'object') return;
-    const step = (value: JsonNode, next: number) => {
-      if (c.done.has(value)) return;
-      if (next < target.segments.length) visitPath(c, value, target, next);
-      else maskField(c, value, target);
-    };
+    const members = node.members;
     if (target.segments[i] === '*') {
-      for (const m of node.members) step(m.value, i + 1);
+      for (const m of members) stepPath(c, m.value, target, i + 1);
       return;
     }
-    for (const { key, bytes, next } of target.keysFrom[i] as PathKey[]) {
-      for (const m of node.members) if (keyIs(c.json, m.key, key, bytes)) step(m.value, next);
+    // plain loops: this runs for every designated field of every record
+    const keys = target.keysFrom[i] as PathKey[];
+    for (let k = 0; k < keys.length; k++) {
+      const { key, bytes, next } = keys[k] as PathKey;
+      for (let j = 0; j < members.length; j++) {
+        const m = members[j] as (typeof members)[number];
+        if (keyIs(c.json, m.key, key, bytes)) stepPath(c, m.value, target, next);
+      }
     }
+  };
+
+  /** On along the path from a member's value: deeper, or mask it when the path ends there. */
+  const stepPath = (c: Pass, value: JsonNode, target: FieldTarget, next: number): void => {
+    if (c.done.has(value)) return;
+    if (next < target.segments.length) visitPath(c, value, target, next);
+    else maskField(c, value, target);
   };
 
   /** Designated fields on a record's parts (the first path segment names the part). */
@@ -352,22 +428,22 @@ function buildPlan(applied: readonly CompiledRule[], exempted: readonly Compiled
     }
   };
 
-  const maskScannedRecord = (json: ScannedJson, record: RecordView, edits: JsonEdit[]): MaskStats => {
-    const stats = emptyStats(rulesApplied, rulesExempted);
-    if (applied.length === 0) return stats;
+  const maskScannedRecord = (json: ScannedJson, record: RecordView, edits: JsonEdit[], into?: MaskStats): MaskStats => {
+    const stats = into ?? emptyStats(rulesApplied, rulesExempted);
+    if (!masks) return stats;
     const c: Pass = { json, edits, stats, done: new Set() };
     maskFields(c, record);
     for (const part in record.parts) {
       const node = record.parts[part];
       if (node !== undefined) detectIn(c, node, false);
     }
-    if (record.id !== undefined) detectString(c, record.id, idDetectors);
+    if (record.id !== undefined) detectString(c, record.id, inIds);
     return stats;
   };
 
   const maskScannedError = (json: ScannedJson, records: readonly RecordView[], edits: JsonEdit[]): MaskStats => {
     const stats = emptyStats(rulesApplied, rulesExempted);
-    if (applied.length === 0) return stats;
+    if (!masks) return stats;
     const c: Pass = { json, edits, stats, done: new Set() };
     for (const record of records) maskFields(c, record);
     detectIn(c, json.root, false);
@@ -384,15 +460,10 @@ function buildPlan(applied: readonly CompiledRule[], exempted: readonly Compiled
     return { value: replaceContents(value, JSON.parse(splice(source, edits).toString('utf8'))), stats };
   };
 
-  const guarded: MaskGuard = Object.freeze({
-    fields: Object.freeze([...fields.keys()]),
-    documentDetectors: detectors.length > 0,
-    onFilter: applied.every((r) => r.rule.filterOnMasked === 'review') && applied.length > 0 ? 'review' : 'refuse',
-  });
   return Object.freeze({
     rulesApplied,
     rulesExempted,
-    masks: applied.length > 0,
+    masks,
     guarded,
     maskRecord(data: Record<string, unknown>): MaskStats {
       return maskValue(data, (json, edits) => {
@@ -408,7 +479,7 @@ function buildPlan(applied: readonly CompiledRule[], exempted: readonly Compiled
     maskScannedError,
     maskText(text: string) {
       const stats = emptyStats(rulesApplied, rulesExempted);
-      return { text: applied.length === 0 ? text : maskString(text, detectors, stats), stats };
+      return { text: masks ? maskString(text, everywhere, stats) : text, stats };
     },
   });
 }

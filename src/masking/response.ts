@@ -85,7 +85,7 @@ export function maskHttpResponse(response: BufferedResponse, options: MaskRespon
       } else {
         const views = options.records(json);
         if (views === undefined) throw refuse('its JSON is not a shape vecgate knows for this endpoint');
-        for (const view of views) addStats(stats, plan.maskScannedRecord(json, view, edits));
+        for (const view of views) plan.maskScannedRecord(json, view, edits, stats);
       }
       body = splice(decoded, edits);
     } else if (media.kind === 'text' && isError) {

@@ -99,7 +99,7 @@ export function partialFor(detector: string, value: string): string {
     case 'phone':
       return keepLastDigits(value, 2);
     case 'payment_card':
-      return `**** **** **** ${value.replace(/\D/g, '').slice(-4)}`;
+      return `**** **** **** ${lastDigits(value, 4)}`;
     case 'iban':
       return maskIban(value);
     case 'us_ssn':
@@ -138,20 +138,47 @@ function normalizeFor(detector: string, value: string): string {
   }
 }
 
+// The partial formats below walk the value once by char code: they run for every value masked.
+
+function isDigitCode(c: number): boolean {
+  return c >= 48 && c <= 57;
+}
+
 function keepLastDigits(value: string, keep: number): string {
+  let total = 0;
+  for (let i = 0; i < value.length; i++) if (isDigitCode(value.charCodeAt(i))) total++;
   let seen = 0;
-  const total = value.replace(/\D/g, '').length;
-  return value.replace(/\d/g, (d) => (++seen > total - keep ? d : '*'));
+  let out = '';
+  for (let i = 0; i < value.length; i++) {
+    const c = value.charCodeAt(i);
+    out += isDigitCode(c) && ++seen <= total - keep ? '*' : value[i];
+  }
+  return out;
+}
+
+/** The last `n` digits of a value, e.g. of a card number written with separators. */
+function lastDigits(value: string, n: number): string {
+  let out = '';
+  for (let i = value.length - 1; i >= 0 && out.length < n; i--) if (isDigitCode(value.charCodeAt(i))) out = value[i] + out;
+  return out;
 }
 
 /** DE89 3704 0044 0532 0130 00 -> DE** **** **** **** **30 00: the country and the last four stay. */
 function maskIban(value: string): string {
-  const total = value.replace(/ /g, '').length;
+  let total = 0;
+  for (let i = 0; i < value.length; i++) if (value.charCodeAt(i) !== 32) total++;
   let seen = 0;
-  return value.replace(/[A-Z0-9]/g, (c) => {
-    seen++;
-    return seen <= 2 || seen > total - 4 ? c : '*';
-  });
+  let out = '';
+  for (let i = 0; i < value.length; i++) {
+    const c = value.charCodeAt(i);
+    if (isDigitCode(c) || (c >= 65 && c <= 90)) {
+      seen++;
+      out += seen <= 2 || seen > total - 4 ? value[i] : '*';
+    } else {
+      out += value[i];
+    }
+  }
+  return out;
 }
 
 /** The first character (a whole code point) and three stars; short values become only stars. */

@@ -116,6 +116,16 @@ describe('malformed JSON is refused', () => {
     expect(() => scan(text)).toThrow(JsonScanError);
   });
 
+  test('a byte over 0x7f whose low seven bits are a digit ends a digit run (bytes that are not UTF-8 included)', () => {
+    for (const bytes of [
+      [0x5b, 0x30, 0x2e, 0x31, 0x32, 0xb0, 0x5d],
+      [0x5b, 0x30, 0x2e, 0x31, 0x32, 0x33, 0x34, 0x35, 0xb9, 0x5d],
+      [0x5b, 0x31, 0x32, 0x33, 0x34, 0x35, 0x36, 0x37, 0xb5, 0x5d],
+    ]) {
+      expect(() => scanJson(Buffer.from(bytes))).toThrow(JsonScanError);
+    }
+  });
+
   test('everything JSON.parse refuses in these cases, the scanner refuses too (and the other way round)', () => {
     const cases = ['[1,2]', '{"a":[1,{"b":null}]}', '[1e5,-0.0,"\\u00e9"]', '[1,]', '{"a":}', '[01]', '"\\ud800"', '[1 ,2 ]', '[-0]', '[1E-0]', '[[],[[]],{}]'];
     for (const text of cases) {
@@ -230,6 +240,36 @@ describe('the scanner agrees with JSON.parse (seeded differential test)', () => 
       expect([text, parsed(json)]).toEqual([text, JSON.parse(text)]);
       expect(json.source.subarray(json.root.start, json.root.end).toString('utf8')).toBe(text.trim());
     }
+  });
+
+  test('vectors written as databases write them, and mutated: accepted exactly when JSON.parse accepts them, as one vector node', () => {
+    const rand = prng(13);
+    // the shapes the vector shortcut reads ("0.", "-0.") and the ones it hands to the general path
+    const elements = ['0.30000001192092896', '-0.059892818331718445', '0.1234567e-12', '0.5', '-0.25', '0.0', '-0.0', '0.125e-3', '-0.5E+2', '0.', '-0.', '0.1.2', '00.5', '-00.1', '0', '-0', '12.5', '1e5', '-'];
+    const noise = ['', ',', ' ', '.', 'e', '-', '+', '0', '5', ']', 'x', ':', '/', 'é', '0.', ',0.', ',-0.'];
+    let accepted = 0;
+    for (let i = 0; i < 4000; i++) {
+      const items = Array.from({ length: 1 + Math.floor(rand() * 6) }, () => elements[Math.floor(rand() * elements.length)] as string);
+      let text = `[${items.join(rand() < 0.7 ? ',' : ', ')}]`;
+      if (rand() < 0.5) {
+        const at = Math.floor(rand() * (text.length + 1));
+        text = text.slice(0, at) + (noise[Math.floor(rand() * noise.length)] as string) + text.slice(at + Math.floor(rand() * 2));
+      }
+      let node: JsonNode | undefined;
+      try {
+        node = scan(text).root;
+      } catch {
+        node = undefined;
+      }
+      expect([text, node !== undefined]).toEqual([text, parses(text)]);
+      if (node === undefined) continue;
+      accepted++;
+      expect([text, parsed(scan(text))]).toEqual([text, JSON.parse(text)]);
+      if (/^\[[-0-9.eE+, ]*\]$/.test(text) && text !== '[]') expect([text, node.kind]).toEqual([text, 'numbers']);
+    }
+    // both sides of the comparison are exercised
+    expect(accepted).toBeGreaterThan(400);
+    expect(accepted).toBeLessThan(3900);
   });
 
   test('mutated documents: accepted exactly when JSON.parse accepts them', () => {

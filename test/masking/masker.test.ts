@@ -1,4 +1,5 @@
 import { maskingRuleSchema, type MaskingRuleInput } from '../../src/masking/config';
+import { type JsonEdit, scanJson, splice } from '../../src/masking/json-scan';
 import { compileMasking, type MaskPlan, type MaskQuestion } from '../../src/masking/masker';
 
 const KEY = Buffer.alloc(32, 3);
@@ -45,6 +46,67 @@ describe('which rules apply', () => {
     const data = { metadata: { ssn: '123-45-6789' } };
     expect(plan?.maskRecord(data)).toEqual({ rulesApplied: [], rulesExempted: ['crm-fields'], detectorsFired: {}, fieldsMasked: {}, valuesMasked: 0 });
     expect(data.metadata.ssn).toBe('123-45-6789');
+  });
+});
+
+describe('plans of one masker, request after request', () => {
+  const rules = [
+    rule({ id: 'pii', style: 'partial', detectors: ['email', 'phone'], fields: ['metadata.ssn'], exemptGroups: ['pii-readers'] }),
+    rule({ id: 'hr', collections: ['hr-*'], style: 'placeholder', detectors: ['email'] }),
+  ];
+  const masker = compileMasking(rules, { tokenKey: undefined });
+  const record = () => ({ document: 'mail jane@example.com', metadata: { ssn: '123-45-6789', note: 'jane@example.com' } });
+
+  test('each request gets its own plan, and alternating callers and collections get their own rules', () => {
+    for (let round = 0; round < 3; round++) {
+      const masked = record();
+      const stats = masker.planFor(ask())?.maskRecord(masked);
+      expect(masked).toEqual({ document: 'mail j***@example.com', metadata: { ssn: '1***', note: 'j***@example.com' } });
+      expect(stats).toEqual({ rulesApplied: ['pii'], rulesExempted: [], detectorsFired: { email: 2 }, fieldsMasked: { 'metadata.ssn': 1 }, valuesMasked: 3 });
+
+      const exempt = record();
+      const exemptPlan = masker.planFor(ask({ groups: ['pii-readers'] }));
+      expect(exemptPlan?.masks).toBe(false);
+      exemptPlan?.maskRecord(exempt);
+      expect(exempt).toEqual(record());
+
+      const hr = record();
+      masker.planFor(ask({ collections: ['hr-payroll'], groups: ['pii-readers'] }))?.maskRecord(hr);
+      expect(hr).toEqual({ document: 'mail [EMAIL]', metadata: { ssn: '123-45-6789', note: '[EMAIL]' } });
+    }
+  });
+
+  test('a plan handed out earlier keeps its own rule lists when later plans are made', () => {
+    const first = masker.planFor(ask()) as MaskPlan;
+    masker.planFor(ask({ collections: ['hr-payroll'] }))?.maskRecord(record());
+    expect(first.rulesApplied).toEqual(['pii']);
+    expect(first.guarded.fields).toEqual(['metadata.ssn']);
+    expect(() => (first.rulesApplied as string[]).push('x')).toThrow();
+  });
+});
+
+describe('masked strings spliced into a scanned document', () => {
+  test.each<[string, MaskingRuleInput]>([
+    ['built-in detectors only', { id: 'b', style: 'partial', detectors: ['email', 'phone', 'payment_card', 'iban', 'us_ssn', 'ipv4', 'ipv6'] }],
+    ['with a custom pattern', { id: 'c', style: 'partial', detectors: ['email'], customPatterns: [{ name: 'any_char', pattern: 'X.' }] }],
+  ])('are the JSON text JSON.stringify gives for them (%s)', (_name, input) => {
+    const plan = planOf([input]);
+    const texts = [
+      'Zoë 😀 jane@example.com, 📞 +49 30 1234567 日本 123-45-6789',
+      'DEL \u007f and line separator \u2028 next to 10.0.0.1 and fe80::1 and jane@example.com',
+      'a quote " and a backslash \\ around 4111 1111 1111 1111, jane@example.com',
+      'tab\tand newline\n before DE89 3704 0044 0532 0130 00, jane@example.com',
+      'X😀 a custom match that ends inside a surrogate pair, jane@example.com',
+      'then X\ud83d alone, jane@example.com',
+    ];
+    for (const value of texts) {
+      const source = Buffer.from(JSON.stringify({ document: value }));
+      const json = scanJson(source);
+      const edits: JsonEdit[] = [];
+      plan.maskScannedRecord(json, { parts: { document: (json.root as Extract<typeof json.root, { kind: 'object' }>).members[0]?.value } }, edits);
+      expect(edits.length).toBe(1);
+      expect(splice(source, edits).toString('utf8')).toBe(JSON.stringify({ document: plan.maskText(value).text }));
+    }
   });
 });
 
