@@ -20,22 +20,42 @@ export function upstreamRequestHeaders(
   incoming: IncomingHttpHeaders,
   opts: { credentialHeaders: readonly string[]; credential?: UpstreamCredential; host: string; bodyLength: number },
 ): Record<string, string | string[]> {
-  // the sets are looked up, not merged: nothing is built per request but the caller's Connection tokens
-  const named = incoming.connection === undefined ? undefined : new Set(String(incoming.connection).split(',').map((t) => t.trim().toLowerCase()));
+  // the sets are looked up, not merged: nothing is built per request but the caller's Connection
+  // tokens, and only when they name more than the usual keep-alive or close
+  const named = connectionTokens(incoming.connection);
   const out: Record<string, string | string[]> = {};
-  for (const [name, value] of Object.entries(incoming)) {
-    if (value === undefined || HOP_BY_HOP.has(name) || opts.credentialHeaders.includes(name) || named?.has(name) || SPOOFABLE.has(name) || SPOOFABLE_PREFIXES.some((p) => name.startsWith(p))) continue;
+  for (const name in incoming) {
+    const value = incoming[name];
+    if (value === undefined || HOP_BY_HOP.has(name) || SPOOFABLE.has(name) || opts.credentialHeaders.includes(name) || named?.has(name) || hasSpoofablePrefix(name)) continue;
     out[name] = value;
   }
   out.host = opts.host;
   if (opts.bodyLength > 0) out['content-length'] = String(opts.bodyLength);
-  return { ...out, ...credentialHeaders(opts.credential) };
+  if (opts.credential) out[opts.credential.header] = credentialValue(opts.credential);
+  return out;
+}
+
+function connectionTokens(connection: string | string[] | undefined): Set<string> | undefined {
+  if (connection === undefined) return undefined;
+  const lower = String(connection).toLowerCase();
+  // keep-alive and close are hop-by-hop already
+  if (lower === 'keep-alive' || lower === 'close') return undefined;
+  return new Set(lower.split(',').map((t) => t.trim()));
+}
+
+function hasSpoofablePrefix(name: string): boolean {
+  for (const prefix of SPOOFABLE_PREFIXES) if (name.startsWith(prefix)) return true;
+  return false;
+}
+
+function credentialValue(credential: UpstreamCredential): string {
+  return credential.header === 'authorization' ? `Bearer ${credential.value}` : credential.value;
 }
 
 /** The gateway's own credential as the upstream expects it (Bearer in Authorization). */
 export function credentialHeaders(credential: UpstreamCredential | undefined): Record<string, string> {
   if (!credential) return {};
-  return { [credential.header]: credential.header === 'authorization' ? `Bearer ${credential.value}` : credential.value };
+  return { [credential.header]: credentialValue(credential) };
 }
 
 const RESPONSE_HOP_BY_HOP: ReadonlySet<string> = new Set(['connection', 'keep-alive', 'transfer-encoding', 'trailer', 'upgrade', 'proxy-connection']);

@@ -6,7 +6,7 @@ import type { Logger } from 'pino';
 import type { Classification } from '../dialect/types';
 import { VecgateError } from '../errors';
 import { downstreamResponseHeaders } from '../forward/headers';
-import type { UpstreamResponse } from '../forward/upstream';
+import type { BodyRead, UpstreamResponse } from '../forward/upstream';
 import { maskHttpResponse, type MaskPlan, type MaskStats } from '../masking';
 import type { ConnectionRuntime } from './connections';
 
@@ -63,7 +63,7 @@ export async function respond(upstream: UpstreamResponse, res: ServerResponse, o
     // stream plumbing costs more than the bytes for most requests (docs/performance.md)
     const length = Number(upstream.headers['content-length'] ?? Infinity);
     if (length > SMALL_ANSWER_BYTES) return streamThrough(upstream, res, sent, hash, o.beforeEnd, o.keepBodyBytes);
-    const read = await readUpTo(upstream.body, SMALL_ANSWER_BYTES);
+    const read = await readUpTo(upstream, SMALL_ANSWER_BYTES);
     if (!read.complete) return streamThrough({ ...upstream, body: Readable.from(prepend(read.chunks, upstream.body)) }, res, sent, hash, o.beforeEnd, o.keepBodyBytes);
     const raw = read.chunks.length === 1 ? (read.chunks[0] as Buffer) : Buffer.concat(read.chunks);
     if (o.keepBodyBytes !== undefined && raw.length <= o.keepBodyBytes) sent.body = raw;
@@ -72,7 +72,7 @@ export async function respond(upstream: UpstreamResponse, res: ServerResponse, o
   }
 
   const limit = masking ? o.maskingMaxBodyBytes : MAX_LEARN_BYTES;
-  const read = await readUpTo(upstream.body, limit);
+  const read = await readUpTo(upstream, limit);
   if (!read.complete) {
     if (masking) {
       upstream.body.destroy();
@@ -127,7 +127,12 @@ async function send(res: ServerResponse, status: number, headers: Record<string,
 }
 
 /** Reads until the end or until more than `limit` bytes arrived, whichever comes first. */
-async function readUpTo(body: Readable, limit: number): Promise<{ chunks: Buffer[]; complete: boolean }> {
+function readUpTo(upstream: UpstreamResponse, limit: number): Promise<BodyRead> {
+  // an upstream answer reads without a stream (docs/performance.md)
+  return upstream.readUpTo ? upstream.readUpTo(limit) : readStreamUpTo(upstream.body, limit);
+}
+
+async function readStreamUpTo(body: Readable, limit: number): Promise<BodyRead> {
   const chunks: Buffer[] = [];
   let size = 0;
   for await (const chunk of body) {
