@@ -19,7 +19,7 @@ if [ "${1:-}" = soak ]; then
   exit 0
 fi
 node dist/bench/gateway.js
-node dist/bench/masking.js
+node --expose-gc dist/bench/masking.js
 node dist/bench/volume.js
 node dist/bench/audit.js
 # the trail at scale (verify, start-up): BENCH_SCALE_EVENTS=1000000 for the size (most of an hour on FerretDB here)
