@@ -1,7 +1,7 @@
 import { hostname } from 'node:os';
 import { randomUUID } from 'node:crypto';
 import { createServer, type Server } from 'node:http';
-import type { AddressInfo, Socket } from 'node:net';
+import type { Socket } from 'node:net';
 import express from 'express';
 import { MongoClient } from 'mongodb';
 import type { Logger } from 'pino';
@@ -26,6 +26,7 @@ import { createConnections } from './connections';
 import { createRequestHandler, type HandlerDeps } from './handler';
 import { createGatewayMetrics, registerCheckpointMetrics } from './metrics';
 import { workerPlacement } from './cluster/plan';
+import { listenOn } from './listen-on';
 
 export interface RunningGateway {
   instanceId: string;
@@ -127,9 +128,7 @@ export async function startGateway(loaded: LoadedConfig, options: GatewayOptions
     server.keepAliveTimeout = 65_000;
     server.on('clientError', (err: NodeJS.ErrnoException, socket: Socket) => refuseMalformed(deps, err, socket));
     servers.push(server);
-    await new Promise<void>((resolve, reject) => server.once('error', reject).listen(port, host, () => resolve()));
-    const a = server.address() as AddressInfo;
-    return `http://${host.includes(':') ? `[${host}]` : host}:${a.port}`;
+    return listenOn(server, { host, port });
   };
 
   const url = await listen(createRequestHandler(deps), config.gateway.listen.host, config.gateway.listen.port);
@@ -153,8 +152,7 @@ export async function startGateway(loaded: LoadedConfig, options: GatewayOptions
     });
     const adminServer = createServer(admin);
     servers.push(adminServer);
-    await new Promise<void>((resolve, reject) => adminServer.once('error', reject).listen(config.gateway.adminListen.port, config.gateway.adminListen.host, () => resolve()));
-    adminUrl = `http://${config.gateway.adminListen.host}:${(adminServer.address() as AddressInfo).port}`;
+    adminUrl = await listenOn(adminServer, config.gateway.adminListen);
   }
 
   logger.info({ instanceId, url, connectionUrls, adminUrl }, 'vecgate gateway listening');

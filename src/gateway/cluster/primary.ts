@@ -1,6 +1,5 @@
 import cluster, { type Worker } from 'node:cluster';
 import { createServer } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import express from 'express';
 import type { Logger } from 'pino';
 import { AggregatorRegistry, collectDefaultMetrics, Counter, Gauge, Registry } from 'prom-client';
@@ -8,6 +7,7 @@ import { resolveInstanceId } from '../../audit/settings';
 import type { Clock } from '../../clock';
 import type { LoadedConfig } from '../../config/load';
 import { isWorkerMessage, WORKER_SLOT_ENV, type PrimaryMessage, type WorkerMessage, type WorkerMetrics } from './messages';
+import { listenOn } from '../listen-on';
 import { clusterReady, decideAfterExit, workerPlacement, type SlotRecord, type WorkerHealth } from './plan';
 
 /**
@@ -177,8 +177,7 @@ export async function runPrimary(options: PrimaryOptions): Promise<RunningPrimar
       .catch(next);
   });
   const adminServer = createServer(admin);
-  await new Promise<void>((resolve, reject) => adminServer.once('error', reject).listen(config.gateway.adminListen.port, config.gateway.adminListen.host, () => resolve()));
-  const adminUrl = `http://${config.gateway.adminListen.host}:${(adminServer.address() as AddressInfo).port}`;
+  const adminUrl = await listenOn(adminServer, config.gateway.adminListen);
 
   let stopped: Promise<void> | undefined;
   const stop = () =>
