@@ -4,7 +4,7 @@ import { availableParallelism } from 'node:os';
 import { Command, Option } from 'commander';
 import { DefaultLogger, Runtime, type LogLevel } from '@temporalio/worker';
 import { systemClock } from '../clock';
-import { ConfigError, loadConfigFile } from '../config/load';
+import { ConfigError, loadConfigFile, parseConfig, readConfigText } from '../config/load';
 import { CHROMA_RELEASES, fetchDemoToken, type ChromaRelease } from '../devstack';
 import { dialectFor } from '../dialect';
 import { OPERATION_CLASSES, type OperationClass } from '../dialect/types';
@@ -70,14 +70,16 @@ program
       return;
     }
     // validated once, here, before any worker is forked: a bad file is one clear error, not a fork loop
-    const loaded = loadConfigFile(opts.config, env);
+    // the text is read once: the workers get exactly the text validated here, even if the file changes meanwhile
+    const configText = readConfigText(opts.config);
+    const loaded = parseConfig(configText, opts.config, env);
     const workers = workerCount(opts.workers === undefined ? loaded.config.gateway.workers : workersFlag(opts.workers), availableParallelism());
     if (workers === 1) {
       const gateway = await startGateway(loaded, { clock: systemClock, logger });
       onShutdown(() => gateway.close());
       return;
     }
-    const primary = await runPrimary({ loaded, configText: readFileSync(opts.config, 'utf8'), configSource: opts.config, workers, clock: systemClock, logger, exit: (code) => process.exit(code) });
+    const primary = await runPrimary({ loaded, configText, configSource: opts.config, workers, clock: systemClock, logger, exit: (code) => process.exit(code) });
     onShutdown(() => primary.stop());
   });
 

@@ -60,13 +60,16 @@ export interface LoadOptions {
 }
 
 export function loadConfigFile(path: string, env: Env, options: LoadOptions = {}): LoadedConfig {
-  let text: string;
+  return parseConfig(readConfigText(path), path, env, options);
+}
+
+/** The configuration file's text, or a ConfigError that names the file. */
+export function readConfigText(path: string): string {
   try {
-    text = readFileSync(path, 'utf8');
+    return readFileSync(path, 'utf8');
   } catch (err) {
     throw new ConfigError(path, [{ key: '(file)', message: `cannot be read (${(err as NodeJS.ErrnoException).code ?? 'error'}): pass an existing file with --config` }]);
   }
-  return parseConfig(text, path, env, options);
 }
 
 export function parseConfig(text: string, source: string, env: Env, options: LoadOptions = {}): LoadedConfig {
