@@ -121,7 +121,7 @@ export class Spool<T> {
     return this.failed;
   }
 
-  /** Resolves once the values are on disk (fdatasync); appends made meanwhile share one sync. */
+  /** Resolves once the values are on disk (O_DSYNC write); appends made meanwhile share one write. */
   append(values: readonly (T | SerializedFrame)[]): Promise<void> {
     if (this.failed) return Promise.reject(this.failed);
     const bytes = Buffer.concat(values.map(frame));

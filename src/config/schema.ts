@@ -304,7 +304,7 @@ const audit = z.strictObject({
       segmentBytes: z.number().int().min(4096).default(8 * 1024 * 1024),
       /** room kept free for the events of requests in flight */
       reserveBytes: z.number().int().min(0).default(1024 * 1024),
-      /** fdatasync before answering; false only for benchmarks of what durability costs */
+      /** each group durable (O_DSYNC) before answering; false only for benchmarks of what durability costs */
       sync: z.boolean().default(true),
     })
     .default({ dir: '.vecgate/spool', maxBytes: 1024 * 1024 * 1024, segmentBytes: 8 * 1024 * 1024, reserveBytes: 1024 * 1024, sync: true }),
