@@ -123,7 +123,10 @@ describe('a gateway of two workers (gateway.workers: 2) on one port', () => {
       const w = (await health()).workers[0];
       return w?.state === 'ready' && w.pid !== victim.pid ? w : undefined;
     });
-    expect(restarted).toMatchObject({ slot: 1, instanceId: victim.instanceId, restarts: 1 });
+    expect(restarted).toMatchObject({ slot: 1, instanceId: victim.instanceId });
+    // the restarted worker waits at most the lease's length for the killed one's lease to run out;
+    // on a loaded machine a renewal landing late can make that attempt fail once and be retried
+    expect(restarted.restarts).toBeGreaterThanOrEqual(1);
     const seqBefore = Math.max(...(await requestEvents()).filter((e) => e.instanceId === victim.instanceId).map((e) => e.seq));
     const after = await eventually('the restarted worker serves and records again', 20000, async () => {
       await Promise.all(Array.from({ length: 6 }, () => getOnce(port, '/c/demo/api/v2/version', carol)));
